@@ -1,0 +1,21 @@
+// Kafka v2 record batches: the unit of storage and transport everywhere in Riffle.
+export * as layout from './layout.ts'
+export {
+  type BatchHeader,
+  type BatchProblem,
+  readBatchHeader,
+  checkBatch,
+  batchProblemError,
+  lastOffsetOf,
+  restampCrc,
+} from './header.ts'
+export {
+  type KafkaRecord,
+  type RecordHeader,
+  type RecordInput,
+  type BatchOptions,
+  type DecodedBatch,
+  encodeRecordBatch,
+  decodeRecordBatch,
+  decodeRecords,
+} from './record.ts'
