@@ -1,0 +1,2 @@
+// The CLI layer's public face: the `riffle` entry point.
+export { main } from './main.ts'
