@@ -11,7 +11,7 @@ import { RiffleError } from '../core/errors.ts'
 import { batchProblemError, checkBatch, restampCrc } from '../protocol/records/header.ts'
 import * as L from '../protocol/records/layout.ts'
 import { decodeRecordBatch } from '../protocol/records/record.ts'
-import { batchesOf } from './batch-cursor.ts'
+import { type BatchView, batchesOf } from './batch-cursor.ts'
 import type { LogConfig } from './config.ts'
 import { datasync, fsyncDir, writeAllAt, writeFileAtomic } from './fsio.ts'
 import { LEADER_EPOCH, Segment, SegmentRetiredError, listSegmentBases } from './segment.ts'
@@ -45,6 +45,15 @@ interface PendingAppend {
 
 const LOG_START_FILE = 'log-start-offset'
 const MAX_RELATIVE_OFFSET = 0x7fffffff
+
+/** Whether the batch after `b` lies wholly inside the buffer `b` was read into. */
+function nextBatchInWindow(b: BatchView): boolean {
+  const next = b.at + b.size
+  return (
+    next + L.LOG_OVERHEAD <= b.buf.length &&
+    next + L.LOG_OVERHEAD + b.buf.readInt32BE(next + L.BATCH_LENGTH) <= b.buf.length
+  )
+}
 
 export class PartitionLog {
   readonly dir: string
@@ -387,13 +396,11 @@ export class PartitionLog {
         if (from < 0) {
           from = b.at
           fromBuf = b.buf
-          end = b.at + b.size
-          if (b.size >= maxBytes) break
-          continue
-        }
-        // Stay within the window already read; a fetch of more follows as the next request.
-        if (b.buf !== fromBuf || b.at + b.size - from > maxBytes) break
+        } else if (b.at + b.size - from > maxBytes) break
         end = b.at + b.size
+        // Stay within the window already read (asking the cursor for a batch beyond it would read
+        // the next window only to drop it); a fetch of more follows as the client's next request.
+        if (end - from >= maxBytes || !nextBatchInWindow(b)) break
       }
       if (fromBuf) {
         return {
@@ -423,6 +430,28 @@ export class PartitionLog {
               }
             }
           }
+        }
+        return null
+      } catch (e) {
+        if (!(e instanceof SegmentRetiredError)) throw e
+      }
+    }
+  }
+
+  /** The record with the largest timestamp (the first of them), or null for an empty log. */
+  async maxTimestampRecord(): Promise<{ offset: number; timestamp: number } | null> {
+    for (;;) {
+      try {
+        let best: Segment | null = null
+        for (const s of this.segments)
+          if (s.durableSize > 0 && (!best || s.maxTimestamp > best.maxTimestamp)) best = s
+        if (!best) return null
+        const start = best.offsetIndex.lookup(best.offsetOfMaxTimestamp - best.baseOffset)
+        for await (const b of batchesOf(best, start, best.durableSize)) {
+          if (b.maxTimestamp !== best.maxTimestamp) continue
+          const r = decodeRecordBatch(b.buf, b.at).records.find((x) => x.timestamp === best.maxTimestamp)
+          if (r && Number(r.offset) >= this.logStartOffset)
+            return { offset: Number(r.offset), timestamp: r.timestamp }
         }
         return null
       } catch (e) {

@@ -48,6 +48,8 @@ export class Segment {
   offsetIndex = new OffsetIndex()
   timeIndex = new TimeIndex()
   private bytesSinceIndex = 0
+  /** Append-mode fds of the .index and .timeindex files, opened on the first flush (small appends are hot). */
+  private indexFds: [number, number] | null = null
   /** Reads in flight; the fd is closed only when none remain. */
   private refs = 0
   retired = false
@@ -220,16 +222,25 @@ export class Segment {
   flushIndexes(): void {
     if (this.fd < 0) return
     if (this.offsetIndex.persisted < this.offsetIndex.length) {
-      fs.appendFileSync(this.path('.index'), this.offsetIndex.encode(this.offsetIndex.persisted))
+      this.indexFds ??= [fs.openSync(this.path('.index'), 'a'), fs.openSync(this.path('.timeindex'), 'a')]
+      fs.writeSync(this.indexFds[0], this.offsetIndex.encode(this.offsetIndex.persisted))
       this.offsetIndex.persisted = this.offsetIndex.length
     }
     if (this.timeIndex.persisted < this.timeIndex.length) {
-      fs.appendFileSync(this.path('.timeindex'), this.timeIndex.encode(this.timeIndex.persisted))
+      this.indexFds ??= [fs.openSync(this.path('.index'), 'a'), fs.openSync(this.path('.timeindex'), 'a')]
+      fs.writeSync(this.indexFds[1], this.timeIndex.encode(this.timeIndex.persisted))
       this.timeIndex.persisted = this.timeIndex.length
     }
   }
 
+  private closeIndexFiles(): void {
+    if (!this.indexFds) return
+    for (const fd of this.indexFds) fs.closeSync(fd)
+    this.indexFds = null
+  }
+
   rewriteIndexFiles(): void {
+    this.closeIndexFiles()
     fs.writeFileSync(this.path('.index'), this.offsetIndex.encode())
     fs.writeFileSync(this.path('.timeindex'), this.timeIndex.encode())
     this.offsetIndex.persisted = this.offsetIndex.length
@@ -251,6 +262,7 @@ export class Segment {
   /** Stops using the segment: its fd closes once in-flight reads finish. */
   async retire(): Promise<void> {
     this.retired = true
+    this.closeIndexFiles()
     if (this.refs === 0 && this.fd >= 0) await closeFd(this.fd).catch(() => {})
   }
 
