@@ -1,0 +1,4 @@
+// The broker layer: Kafka semantics over the log, without sockets.
+export { Broker, type BrokerOptions, type GroupApi, type RequestContext } from './broker.ts'
+export { SUPPORTED_VERSIONS, isSupported, type VersionRange } from './versions.ts'
+export { apiVersions } from './handlers/cluster.ts'
