@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'DATA_DIR_LOCKED'
   | 'STORAGE_ERROR'
   | 'CLOSED'
+  | 'OUT_OF_ORDER_SEQUENCE'
+  | 'INVALID_PRODUCER_EPOCH'
 
 export class RiffleError extends Error {
   readonly code: ErrorCode

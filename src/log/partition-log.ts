@@ -8,12 +8,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { RiffleError } from '../core/errors.ts'
+import { CONTROL_COMMIT, controlType, encodeMarkerBatch } from '../protocol/records/control.ts'
 import { batchProblemError, checkBatch, restampCrc } from '../protocol/records/header.ts'
+import { readBatchHeader } from '../protocol/records/header.ts'
 import * as L from '../protocol/records/layout.ts'
-import { decodeRecordBatch } from '../protocol/records/record.ts'
+import { decodeRecordBatch, decodeRecords } from '../protocol/records/record.ts'
 import { type BatchView, batchesOf } from './batch-cursor.ts'
 import type { LogConfig } from './config.ts'
 import { datasync, fsyncDir, writeAllAt, writeFileAtomic } from './fsio.ts'
+import { ProducerState, type SequenceVerdict } from './producer-state.ts'
 import { LEADER_EPOCH, Segment, SegmentRetiredError, listSegmentBases } from './segment.ts'
 
 export interface AppendResult {
@@ -22,6 +25,8 @@ export interface AppendResult {
   /** The broker's timestamp for LogAppendTime topics, else -1. */
   logAppendTime: number
   logStartOffset: number
+  /** True when the batch was a producer's retry of one already in the log (nothing was written). */
+  duplicate: boolean
 }
 
 export interface ReadResult {
@@ -44,6 +49,9 @@ interface PendingAppend {
 }
 
 const LOG_START_FILE = 'log-start-offset'
+const PRODUCER_SNAPSHOT = 'producer-state.json'
+/** Producer state is snapshotted when the durable log has grown this much since the last snapshot. */
+const SNAPSHOT_EVERY_BYTES = 16 * 1024 * 1024
 const MAX_RELATIVE_OFFSET = 0x7fffffff
 
 /** Whether the batch after `b` lies wholly inside the buffer `b` was read into. */
@@ -69,6 +77,9 @@ export class PartitionLog {
 
   /** Counters for metrics and tests: writer rounds and fsyncs (fewer fsyncs than appends = group commit). */
   readonly stats = { writeRounds: 0, fsyncs: 0 }
+  /** Idempotent/transactional producer state and aborted transactions, derived from the log. */
+  producers = new ProducerState()
+  private bytesSinceSnapshot = 0
   private queue: PendingAppend[] = []
   private writing = false
   private failure: RiffleError | null = null
@@ -120,6 +131,7 @@ export class PartitionLog {
     log.logStartOffset = Math.max(start, segments[0]!.baseOffset)
     log.logEndOffset = log.highWatermark = segments[segments.length - 1]!.nextOffset
     log.logStartOffset = Math.min(log.logStartOffset, log.logEndOffset)
+    log.restoreProducerState()
     log.applySyncTimer()
     return log
   }
@@ -178,12 +190,192 @@ export class PartitionLog {
           ),
         )
       }
+      if ((records.readInt16BE(pos + L.ATTRIBUTES) & L.ATTR_CONTROL) !== 0) {
+        return Promise.reject(new RiffleError('INVALID_RECORD', 'clients may not write control batches'))
+      }
       sizes.push(size)
       pos += size
     }
     if (sizes.length === 0)
       return Promise.reject(new RiffleError('CORRUPT_MESSAGE', 'no record batch in the request'))
+    const producerId = records.readBigInt64BE(L.PRODUCER_ID)
+    if (producerId < 0n) return this.enqueue(records, sizes)
+    // Idempotent or transactional: one batch per append, as Kafka requires of produce requests.
+    if (sizes.length > 1) {
+      return Promise.reject(
+        new RiffleError('INVALID_RECORD', 'an idempotent produce carries exactly one batch per partition'),
+      )
+    }
+    const epoch = records.readInt16BE(L.PRODUCER_EPOCH)
+    const firstSeq = records.readInt32BE(L.BASE_SEQUENCE)
+    const lastSeq = (firstSeq + records.readInt32BE(L.LAST_OFFSET_DELTA)) % 0x80000000
+    let verdict: SequenceVerdict
+    try {
+      verdict = this.producers.check(producerId, epoch, firstSeq, lastSeq)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    if (verdict.kind === 'duplicate') {
+      // A retry of a batch already in the log: answer with its original offsets once it is durable.
+      const { firstOffset, lastOffset } = verdict.batch
+      return this.durableUpTo(lastOffset + 1).then(() => ({
+        baseOffset: firstOffset,
+        lastOffset,
+        logAppendTime: -1,
+        logStartOffset: this.logStartOffset,
+        duplicate: true,
+      }))
+    }
+    const transactional = (records.readInt16BE(L.ATTRIBUTES) & L.ATTR_TRANSACTIONAL) !== 0
+    return this.enqueue(records, sizes, (base, last) =>
+      this.producers.onBatch(
+        producerId,
+        epoch,
+        { firstSeq, lastSeq, firstOffset: base, lastOffset: last },
+        transactional,
+      ),
+    )
+  }
 
+  /**
+   * Writes a transaction marker (a control batch) for `producerId`: commit or abort of its open
+   * transaction on this partition. A marker from an epoch older than the producer's is refused.
+   */
+  appendMarker(marker: {
+    producerId: bigint
+    producerEpoch: number
+    commit: boolean
+    coordinatorEpoch: number
+  }): Promise<AppendResult> {
+    if (this.failure) return Promise.reject(this.failure)
+    if (this.closed) return Promise.reject(new RiffleError('CLOSED', 'the partition log is closed'))
+    try {
+      this.producers.checkMarker(marker.producerId, marker.producerEpoch)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const batch = encodeMarkerBatch(marker)
+    return this.enqueue(batch, [batch.length], (base) =>
+      this.producers.onMarker(
+        marker.producerId,
+        marker.producerEpoch,
+        marker.commit,
+        marker.coordinatorEpoch,
+        base,
+      ),
+    )
+  }
+
+  /**
+   * Loads the producer-state snapshot, if it describes a prefix of this log, and replays the batch
+   * headers written after it (all of the log without one). Runs synchronously during open.
+   */
+  private restoreProducerState(): void {
+    let from = this.segments[0]!.baseOffset
+    let text: string | null = null
+    try {
+      text = fs.readFileSync(path.join(this.dir, PRODUCER_SNAPSHOT), 'utf8')
+    } catch {}
+    const restored = text === null ? null : ProducerState.fromJSON(text)
+    if (restored && restored.offset <= this.logEndOffset && restored.offset >= from) {
+      this.producers = restored.state
+      from = restored.offset
+    }
+    for (const seg of this.segments) {
+      if (seg.nextOffset <= from) continue
+      const start = seg.baseOffset < from ? seg.offsetIndex.lookup(from - seg.baseOffset) : 0
+      seg.forEachBatchSync(start, seg.durableSize, (buf, at) => {
+        this.replayBatch(buf, at, from)
+        return true
+      })
+    }
+    this.producers.prune(this.logStartOffset)
+  }
+
+  /** Applies one stored batch to the producer state (no checks: the log already holds it). */
+  private replayBatch(buf: Buffer, at: number, from: number): void {
+    const base = Number(buf.readBigInt64BE(at + L.BASE_OFFSET))
+    const lastOffset = base + buf.readInt32BE(at + L.LAST_OFFSET_DELTA)
+    const producerId = buf.readBigInt64BE(at + L.PRODUCER_ID)
+    if (lastOffset < from || producerId < 0n) return
+    const attributes = buf.readInt16BE(at + L.ATTRIBUTES)
+    const epoch = buf.readInt16BE(at + L.PRODUCER_EPOCH)
+    if ((attributes & L.ATTR_CONTROL) !== 0) {
+      const header = readBatchHeader(buf, at)
+      const [marker] = decodeRecords(buf.subarray(at + L.HEADER_SIZE, at + header.size), header)
+      const coordinatorEpoch = marker?.value && marker.value.length >= 6 ? marker.value.readInt32BE(2) : -1
+      this.producers.onMarker(
+        producerId,
+        epoch,
+        controlType(marker?.key ?? null) === CONTROL_COMMIT,
+        coordinatorEpoch,
+        base,
+      )
+      return
+    }
+    const firstSeq = buf.readInt32BE(at + L.BASE_SEQUENCE)
+    const lastSeq = (firstSeq + buf.readInt32BE(at + L.LAST_OFFSET_DELTA)) % 0x80000000
+    const transactional = (attributes & L.ATTR_TRANSACTIONAL) !== 0
+    this.producers.onBatch(
+      producerId,
+      epoch,
+      { firstSeq, lastSeq, firstOffset: base, lastOffset },
+      transactional,
+    )
+  }
+
+  /**
+   * Writes the producer-state snapshot when it matches the durable log end exactly (nothing queued)
+   * and the log has grown enough since the last one, or always with `force` (on close).
+   */
+  private maybeSnapshot(force = false): void {
+    if (this.failure || this.queue.length > 0 || this.highWatermark !== this.logEndOffset) return
+    if (!force && this.bytesSinceSnapshot < SNAPSHOT_EVERY_BYTES) return
+    this.producers.prune(this.logStartOffset)
+    writeFileAtomic(path.join(this.dir, PRODUCER_SNAPSHOT), this.producers.toJSON(this.logEndOffset))
+    this.bytesSinceSnapshot = 0
+  }
+
+  /** Resolves once the high watermark reaches `offset`. */
+  private async durableUpTo(offset: number): Promise<void> {
+    while (this.highWatermark < offset) {
+      if (this.failure) throw this.failure
+      await new Promise<void>((resolve) => {
+        const off = this.onAppend(() => {
+          off()
+          resolve()
+        })
+      })
+    }
+  }
+
+  /** First offset of the earliest open transaction, capped by the high watermark. */
+  get lastStableOffset(): number {
+    const unstable = this.producers.firstUnstableOffset()
+    return unstable === null ? this.highWatermark : Math.min(unstable, this.highWatermark)
+  }
+
+  /** Aborted transactions overlapping [from, to), for read_committed fetches. */
+  abortedTransactions(from: number, to: number): Array<{ producerId: bigint; firstOffset: number }> {
+    return this.producers
+      .abortedOverlapping(from, to)
+      .map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }))
+  }
+
+  /** Producer ids with an open transaction on this partition. */
+  openTransactions(): bigint[] {
+    return this.producers.openTransactions()
+  }
+
+  /**
+   * Assigns offsets to checked batches and queues them for the writer. `onAssigned` runs for the
+   * first batch right after its offsets are fixed, so producer state follows call order exactly.
+   */
+  private enqueue(
+    records: Buffer,
+    sizes: number[],
+    onAssigned?: (base: number, last: number) => void,
+  ): Promise<AppendResult> {
     const now = Date.now()
     const logAppend = this.config.timestampType === 'LogAppendTime'
     const pieces: Piece[] = []
@@ -206,17 +398,20 @@ export class PartitionLog {
       if (seg.size === 0) seg.createdAt = now
       seg.noteBatch(records, pos, seg.size, size)
       this.logEndOffset = seg.nextOffset
+      this.bytesSinceSnapshot += size
       const last = pieces[pieces.length - 1]
       if (last && last.segment === seg) {
         // Consecutive batches for one segment stay one contiguous slice of the request.
         last.bytes = records.subarray(pos - last.bytes.length, pos + size)
       } else pieces.push({ segment: seg, bytes: records.subarray(pos, pos + size) })
     }
+    onAssigned?.(baseOffset, this.logEndOffset - 1)
     const result: AppendResult = {
       baseOffset,
       lastOffset: this.logEndOffset - 1,
       logAppendTime: logAppend ? now : -1,
       logStartOffset: this.logStartOffset,
+      duplicate: false,
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ pieces, endOffset: this.logEndOffset, resolve: () => resolve(result), reject })
@@ -300,6 +495,7 @@ export class PartitionLog {
         this.highWatermark = group[group.length - 1]!.endOffset
         for (const p of group) p.resolve()
         group = []
+        this.maybeSnapshot()
         for (const l of this.listeners) l()
       }
     } catch (e) {
@@ -358,17 +554,18 @@ export class PartitionLog {
    * Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least one
    * batch, however large, so a consumer always progresses). Bytes are returned exactly as stored.
    */
-  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+  async read(offset: number, maxBytes: number, limit = this.highWatermark): Promise<ReadResult> {
     for (;;) {
       try {
-        return await this.readOnce(offset, maxBytes)
+        return await this.readOnce(offset, maxBytes, Math.min(limit, this.highWatermark))
       } catch (e) {
         if (!(e instanceof SegmentRetiredError)) throw e
       }
     }
   }
 
-  private async readOnce(offset: number, maxBytes: number): Promise<ReadResult> {
+  /** `limit`: batches starting at or beyond it are not returned (the LSO for read_committed). */
+  private async readOnce(offset: number, maxBytes: number, limit: number): Promise<ReadResult> {
     const empty = (): ReadResult => ({
       bytes: Buffer.alloc(0),
       highWatermark: this.highWatermark,
@@ -380,19 +577,20 @@ export class PartitionLog {
         `offset ${offset} is outside the log [${this.logStartOffset}, ${this.highWatermark}]`,
       )
     }
-    if (offset === this.highWatermark) return empty()
+    if (offset >= limit) return empty()
     const segments = this.segments
     for (let i = this.segmentIndexFor(offset); i < segments.length; i++) {
       const seg = segments[i]!
       const start = seg.baseOffset <= offset ? seg.offsetIndex.lookup(offset - seg.baseOffset) : 0
-      const limit = seg.durableSize
+      const segEnd = seg.durableSize
       let from = -1
       let fromBuf: Buffer | null = null
       let end = 0
       // Window size: enough for the requested bytes plus the index gap before the target batch.
       const window = Math.min(Math.max(maxBytes, 4096) + seg.indexIntervalBytes + 512, 8 * 1024 * 1024)
-      for await (const b of batchesOf(seg, start, limit, window)) {
+      for await (const b of batchesOf(seg, start, segEnd, window)) {
         if (b.lastOffset < offset) continue
+        if (b.baseOffset >= limit) break
         if (from < 0) {
           from = b.at
           fromBuf = b.buf
@@ -543,6 +741,7 @@ export class PartitionLog {
     if (this.syncTimer) clearInterval(this.syncTimer)
     await this.exclusive(async () => {})
     if (!this.failure) await this.flush().catch(() => {})
+    this.maybeSnapshot(true)
     this.closed = true
     for (const s of this.segments) {
       if (!this.failure) {

@@ -145,45 +145,69 @@ export class Segment {
     return { segment: seg, truncated: fileSize - validEnd }
   }
 
-  /** Walks batches from `start`, checking each; returns the end of the last valid batch. */
-  private scan(start: number, fileSize: number, rebuildingIndex: boolean, strict: boolean): number {
+  /**
+   * Reads the file synchronously from `start` and calls `visit` with each complete batch (its length
+   * field is trusted, nothing else is checked), until `visit` returns false, a batch is cut off by
+   * `end`, or its length field is unusable. Returns the position after the last accepted batch.
+   */
+  forEachBatchSync(
+    start: number,
+    end: number,
+    visit: (buf: Buffer, at: number, size: number, filePos: number) => boolean,
+  ): number {
     let pos = start
     let chunk = Buffer.alloc(0)
     let chunkStart = start
-    // Entries from a loaded index already cover the batch at `start`; do not add it again.
-    let skipFirstIndexEntry = !rebuildingIndex && this.offsetIndex.length > 0
-    if (skipFirstIndexEntry) this.bytesSinceIndex = 0
-    while (pos < fileSize) {
+    while (pos < end) {
       let rel = pos - chunkStart
       const avail = chunk.length - rel
-      // Bytes needed to check the next batch: its declared size once the length field is readable.
+      // Bytes needed for the next batch: its declared size once the length field is readable.
       const need =
         avail >= L.LOG_OVERHEAD
           ? Math.max(L.LOG_OVERHEAD, chunk.readInt32BE(rel + L.BATCH_LENGTH) + L.LOG_OVERHEAD)
           : L.LOG_OVERHEAD
       if (avail < need) {
-        if (chunkStart + chunk.length >= fileSize && chunk.length > 0) break // the file ends mid-batch
-        const len = Math.min(Math.max(SCAN_CHUNK, need), fileSize - pos)
+        if (chunkStart + chunk.length >= end && chunk.length > 0) break // the file ends mid-batch
+        const len = Math.min(Math.max(SCAN_CHUNK, need), end - pos)
         chunk = Buffer.allocUnsafe(len)
         chunk = chunk.subarray(0, fs.readSync(this.fd, chunk, 0, len, pos))
         chunkStart = pos
         rel = 0
+        if (
+          chunk.length < L.LOG_OVERHEAD ||
+          chunk.length < chunk.readInt32BE(L.BATCH_LENGTH) + L.LOG_OVERHEAD
+        )
+          break
       }
+      const size = chunk.readInt32BE(rel + L.BATCH_LENGTH) + L.LOG_OVERHEAD
+      if (size < L.LOG_OVERHEAD || !visit(chunk, rel, size, pos)) break
+      pos += size
+    }
+    return pos
+  }
+
+  /** Walks batches from `start`, checking each; returns the end of the last valid batch. */
+  private scan(start: number, fileSize: number, rebuildingIndex: boolean, strict: boolean): number {
+    // Entries from a loaded index already cover the batch at `start`; do not add it again.
+    let skipFirstIndexEntry = !rebuildingIndex && this.offsetIndex.length > 0
+    if (skipFirstIndexEntry) this.bytesSinceIndex = 0
+    const end = this.forEachBatchSync(start, fileSize, (chunk, rel, _size, pos) => {
       const size = checkBatch(chunk, rel)
-      if (typeof size !== 'number') break
+      if (typeof size !== 'number') return false
       const base = Number(chunk.readBigInt64BE(rel + L.BASE_OFFSET))
-      if (base < this.nextOffset || base < this.baseOffset) break // offsets must increase
+      if (base < this.nextOffset || base < this.baseOffset) return false // offsets must increase
       if (
         strict &&
         (base !== this.nextOffset || chunk.readInt32BE(rel + L.PARTITION_LEADER_EPOCH) !== LEADER_EPOCH)
-      )
-        break
+      ) {
+        return false
+      }
       this.noteBatch(chunk, rel, pos, size, skipFirstIndexEntry)
       skipFirstIndexEntry = false
-      pos += size
-    }
-    this.size = pos
-    return pos
+      return true
+    })
+    this.size = end
+    return end
   }
 
   /** Records a batch placed at file position `filePos`: offsets, timestamps and index entries. */

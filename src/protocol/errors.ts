@@ -112,6 +112,8 @@ export function toKafkaError(e: unknown): { name: KafkaErrorName; code: number; 
         DATA_DIR_LOCKED: 'KAFKA_STORAGE_ERROR',
         STORAGE_ERROR: 'KAFKA_STORAGE_ERROR',
         CLOSED: 'NOT_LEADER_OR_FOLLOWER',
+        OUT_OF_ORDER_SEQUENCE: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+        INVALID_PRODUCER_EPOCH: 'INVALID_PRODUCER_EPOCH',
       } as const
     )[e.code]
     return { name, code: KafkaErrors[name].code, message: e.message }

@@ -19,3 +19,4 @@ export {
   decodeRecordBatch,
   decodeRecords,
 } from './record.ts'
+export { CONTROL_ABORT, CONTROL_COMMIT, type MarkerInput, encodeMarkerBatch, controlType } from './control.ts'
