@@ -20,6 +20,7 @@ function runAndKill(dir: string, run: number, afterMs: number): Promise<{ acks: 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [appender, dir, String(run)], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, RIFFLE_LOG_LEVEL: 'error' }, // each restart's recovery warning is expected here
     })
     const acks: Ack[] = []
     let readyAt = -1
