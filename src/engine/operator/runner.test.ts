@@ -1,0 +1,91 @@
+// The runner's event-time rules, independent of any particular operator.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { isRiffleError } from '../../core/errors.ts'
+import { OperatorHarness } from '../testing/operator-harness.ts'
+import type { Operator } from './operator.ts'
+
+test('default hooks: watermarks are forwarded once each, never backwards, after the records before them', () => {
+  const passThrough: Operator = {
+    processBatch(batch, ctx) {
+      for (const r of batch) ctx.emit(r)
+    },
+  }
+  const h = new OperatorHarness(passThrough, { inputs: 2 })
+  h.element('x', 1, undefined, 0)
+  h.watermark(10, 0) // input 1 has no watermark yet
+  h.watermark(5, 1)
+  h.element('y', 2, undefined, 1)
+  h.watermark(20, 1)
+  h.watermark(7, 0) // behind input 0's own 10: ignored
+  h.watermark(30, 0)
+  assert.deepEqual(h.events, [
+    { kind: 'record', record: { value: 'x', timestamp: 1 } },
+    { kind: 'watermark', watermark: 5 },
+    { kind: 'record', record: { value: 'y', timestamp: 2 } },
+    { kind: 'watermark', watermark: 10 },
+    { kind: 'watermark', watermark: 20 },
+  ])
+})
+
+test('an operator cannot move its output watermark back; records it emits first stay first', () => {
+  const op: Operator = {
+    processBatch(batch, ctx) {
+      for (const r of batch) {
+        ctx.emit(r)
+        ctx.emitWatermark(r.timestamp)
+      }
+    },
+    onWatermark() {}, // swallow input watermarks
+  }
+  const h = new OperatorHarness(op)
+  h.batch([
+    { value: 'a', timestamp: 5 },
+    { value: 'b', timestamp: 3 },
+    { value: 'c', timestamp: 9 },
+  ])
+  h.watermark(100)
+  assert.deepEqual(
+    h.events.map((e) =>
+      e.kind === 'record' ? e.record.value : e.kind === 'watermark' ? e.watermark : e.kind,
+    ),
+    ['a', 5, 'b', 'c', 9],
+  )
+})
+
+test('idle inputs: excluded from the minimum, propagated when all are idle', () => {
+  const h = new OperatorHarness({ processBatch() {} }, { inputs: 2 })
+  h.watermark(10, 0)
+  h.idle(1)
+  h.watermark(12, 0)
+  h.idle(0)
+  assert.deepEqual(
+    h.events.map((e) => (e.kind === 'watermark' ? e.watermark : e.kind)),
+    [10, 12, 'idle'],
+  )
+})
+
+test('bad input numbers and use after close are errors', () => {
+  const h = new OperatorHarness({ processBatch() {} })
+  assert.throws(
+    () => h.element(1, 1, undefined, 1),
+    (e) => isRiffleError(e, 'INVALID_ARGUMENT'),
+  )
+  h.close()
+  assert.throws(
+    () => h.element(1, 1),
+    (e) => isRiffleError(e, 'CLOSED'),
+  )
+})
+
+test('a snapshot restores only into an operator with the same number of inputs', () => {
+  const snapshot = new OperatorHarness({ processBatch() {} }, { inputs: 2 }).watermark(5).snapshot()
+  assert.throws(
+    () => new OperatorHarness({ processBatch() {} }, { inputs: 3 }).restore(snapshot),
+    (e) => isRiffleError(e, 'INVALID_ARGUMENT') && /2 input channels/.test(e.message),
+  )
+  const restored = new OperatorHarness({ processBatch() {} }, { inputs: 2 }).restore(snapshot)
+  assert.equal(restored.runner.watermark, 5)
+  restored.watermark(5).watermark(6)
+  assert.deepEqual(restored.watermarks(), [6])
+})

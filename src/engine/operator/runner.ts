@@ -1,0 +1,203 @@
+// Hosts one operator instance: owns its keyed state, timers and input-watermark merging, builds
+// the context, and turns the operator's emissions into output batches. Everything that drives an
+// operator — the test harness, the in-process graph, later a worker thread — goes through this one
+// class, so event-time rules (timers fire before the watermark is forwarded; watermarks never go
+// backwards; records emitted before a watermark are delivered before it) hold the same everywhere.
+//
+// Output is buffered per call and flushed at the end of it, or before a watermark or idle signal,
+// so downstream gets batches while the order of records relative to watermarks is preserved.
+import { RiffleError } from '../../core/errors.ts'
+import type { Clock } from '../../core/time.ts'
+import { type Key, MIN_WATERMARK, type OutputTag, type StreamRecord, tagId } from '../model/record.ts'
+import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
+import { KeyedStateBackend } from '../state/backend.ts'
+import { TimerQueues } from '../timers/timer-service.ts'
+import { WatermarkMerger } from '../watermarks/merger.ts'
+import type { Operator, OperatorContext } from './operator.ts'
+
+export interface RunnerOutput {
+  records(batch: StreamRecord[]): void
+  side(tag: string, batch: StreamRecord[]): void
+  watermark(watermark: number): void
+  idle(): void
+}
+
+export interface RunnerOptions {
+  clock: Clock
+  output: RunnerOutput
+  /** Input channels whose watermarks are merged (edges, or a source's partitions). Default 1. */
+  inputs?: number
+}
+
+interface RunnerSnapshot {
+  inputs: Plain
+  outWatermark: Plain
+  state: Plain
+  timers: Plain
+  operator: Plain
+}
+
+export class OperatorRunner {
+  readonly operator: Operator
+  readonly state: KeyedStateBackend
+  readonly timers = new TimerQueues()
+  private readonly clock: Clock
+  private readonly out: RunnerOutput
+  private readonly merger: WatermarkMerger
+  private outWatermark = MIN_WATERMARK
+  private input = 0
+  private pending: StreamRecord[] = []
+  private pendingSide = new Map<string, StreamRecord[]>()
+  private closed = false
+  private readonly ctx: OperatorContext
+
+  constructor(operator: Operator, options: RunnerOptions) {
+    this.operator = operator
+    this.clock = options.clock
+    this.out = options.output
+    this.state = new KeyedStateBackend(options.clock)
+    this.merger = new WatermarkMerger(options.inputs ?? 1)
+    const runner = this
+    const state = this.state
+    this.ctx = {
+      get input() {
+        return runner.input
+      },
+      get watermark() {
+        return runner.merger.current
+      },
+      get processingTime() {
+        return runner.clock.now()
+      },
+      get currentKey() {
+        return state.key
+      },
+      setCurrentKey: (key: Key | undefined) => state.setCurrentKey(key),
+      state,
+      timers: this.timers.scoped(() => state.key),
+      emit: (record: StreamRecord) => {
+        this.pending.push(record)
+      },
+      output: (tag: string | OutputTag, record: StreamRecord) => {
+        const id = tagId(tag)
+        let list = this.pendingSide.get(id)
+        if (list === undefined) this.pendingSide.set(id, (list = []))
+        list.push(record)
+      },
+      emitWatermark: (watermark: number) => {
+        if (!(watermark > this.outWatermark)) return
+        this.flush()
+        this.outWatermark = watermark
+        this.out.watermark(watermark)
+      },
+      emitIdle: () => {
+        this.flush()
+        this.out.idle()
+      },
+    }
+  }
+
+  /** The combined input watermark: this operator's event time. */
+  get watermark(): number {
+    return this.merger.current
+  }
+
+  get inputs(): number {
+    return this.merger.channels
+  }
+
+  private enter(input: number): void {
+    if (this.closed) throw new RiffleError('CLOSED', 'operator is closed')
+    if (!(Number.isInteger(input) && input >= 0 && input < this.merger.channels))
+      throw new RiffleError('INVALID_ARGUMENT', `input ${input} out of range 0..${this.merger.channels - 1}`)
+    this.input = input
+    this.state.setCurrentKey(undefined)
+  }
+
+  processBatch(batch: readonly StreamRecord[], input = 0): void {
+    this.enter(input)
+    this.merger.activate(input)
+    if (batch.length > 0) this.operator.processBatch(batch, this.ctx)
+    this.flush()
+  }
+
+  processWatermark(watermark: number, input = 0): void {
+    this.enter(input)
+    const combined = this.merger.advance(input, watermark)
+    if (combined !== undefined) this.advanceEventTime(combined)
+    this.flush()
+  }
+
+  /** The channel is idle: it no longer holds back event time. */
+  markIdle(input = 0): void {
+    this.enter(input)
+    const combined = this.merger.markIdle(input)
+    if (combined !== undefined) this.advanceEventTime(combined)
+    if (this.merger.allIdle) this.ctx.emitIdle()
+    this.flush()
+  }
+
+  /** Fires processing-time timers due at the clock's current time, in timestamp order. */
+  advanceProcessingTime(): void {
+    this.enter(0)
+    const now = this.clock.now()
+    for (let t = this.timers.pollDue('processing', now); t; t = this.timers.pollDue('processing', now)) {
+      this.state.setCurrentKey(t.key)
+      this.operator.onTimer?.(t, this.ctx)
+    }
+    this.state.setCurrentKey(undefined)
+    this.flush()
+  }
+
+  private advanceEventTime(watermark: number): void {
+    for (let t = this.timers.pollDue('event', watermark); t; t = this.timers.pollDue('event', watermark)) {
+      this.state.setCurrentKey(t.key)
+      this.operator.onTimer?.(t, this.ctx)
+    }
+    this.state.setCurrentKey(undefined)
+    if (this.operator.onWatermark) this.operator.onWatermark(watermark, this.ctx)
+    else this.ctx.emitWatermark(watermark)
+  }
+
+  private flush(): void {
+    if (this.pending.length > 0) {
+      const batch = this.pending
+      this.pending = []
+      this.out.records(batch)
+    }
+    if (this.pendingSide.size > 0) {
+      const sides = this.pendingSide
+      this.pendingSide = new Map()
+      for (const [tag, batch] of sides) this.out.side(tag, batch)
+    }
+  }
+
+  /** Everything needed to continue in a fresh runner around a fresh operator: plain JSON data. */
+  snapshot(): Plain {
+    const s: RunnerSnapshot = {
+      inputs: this.merger.snapshot(),
+      outWatermark: toPlain(this.outWatermark),
+      state: this.state.snapshot(),
+      timers: this.timers.snapshot(),
+      operator: toPlain(this.operator.snapshot?.() ?? null),
+    }
+    return s as unknown as Plain
+  }
+
+  restore(snapshot: Plain): void {
+    const s = snapshot as unknown as RunnerSnapshot
+    this.merger.restore(s.inputs)
+    this.outWatermark = fromPlain(s.outWatermark) as number
+    this.state.restore(s.state)
+    this.timers.restore(s.timers)
+    this.operator.restore?.(fromPlain(s.operator))
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.enter(0)
+    this.operator.close?.(this.ctx)
+    this.flush()
+    this.closed = true
+  }
+}

@@ -1,0 +1,185 @@
+// Runs a whole plan inside one task, synchronously: one OperatorRunner per node, outputs delivered
+// straight to the downstream runners along the edges (depth first, so order is deterministic).
+// This is the in-process form the runtime will reuse for an operator chain inside a worker, and
+// what the plan test harness drives. Output no edge consumes (terminal nodes, unconsumed side
+// outputs) goes to the `sink` callback; watermarks and idleness of terminal nodes too.
+import { RiffleError } from '../../core/errors.ts'
+import type { Clock } from '../../core/time.ts'
+import { MAX_WATERMARK, type StreamRecord } from '../model/record.ts'
+import { OperatorRunner, type RunnerOutput } from '../operator/runner.ts'
+import type { Plain } from '../serde/plain.ts'
+import { SourceOperator } from '../source/source.ts'
+import { buildOperator } from './build.ts'
+import { INPUTS, type Plan, type PlanNode } from './plan.ts'
+
+export type GraphOutput =
+  | { kind: 'records'; node: string; tag?: string; records: StreamRecord[] }
+  | { kind: 'watermark'; node: string; watermark: number }
+  | { kind: 'idle'; node: string }
+
+export interface LocalGraphOptions {
+  clock: Clock
+  sink(output: GraphOutput): void
+}
+
+interface Target {
+  runner: OperatorRunner
+  input: number
+}
+
+interface Vertex {
+  node: PlanNode
+  runner: OperatorRunner
+  main: Target[]
+  sides: Map<string, Target[]>
+  all: Target[]
+}
+
+function invalid(message: string): never {
+  throw new RiffleError('INVALID_ARGUMENT', `invalid plan: ${message}`)
+}
+
+/** Node ids in topological order; throws on unknown ids, cycles and wrong input counts. */
+export function validatePlan(plan: Plan): string[] {
+  const nodes = new Map<string, PlanNode>()
+  for (const n of plan.nodes) {
+    if (nodes.has(n.id)) invalid(`duplicate node id '${n.id}'`)
+    nodes.set(n.id, n)
+  }
+  const inputs = new Map<string, number[]>([...nodes.keys()].map((id) => [id, []]))
+  for (const e of plan.edges) {
+    if (!nodes.has(e.from)) invalid(`edge from unknown node '${e.from}'`)
+    if (!nodes.has(e.to)) invalid(`edge to unknown node '${e.to}'`)
+    const list = inputs.get(e.to)!
+    list.push(e.input ?? list.length)
+  }
+  for (const [id, list] of inputs) {
+    const want = INPUTS[nodes.get(id)!.operator]
+    if (want === 'none' ? list.length !== 0 : want === 'many' ? list.length < 1 : list.length !== want)
+      invalid(`node '${id}' (${nodes.get(id)!.operator}) has ${list.length} inputs`)
+    if ([...list].sort((a, b) => a - b).some((x, i) => x !== i))
+      invalid(`node '${id}' has input indices ${list.join(', ')}; they must be 0..${list.length - 1}`)
+  }
+  const indegree = new Map([...inputs].map(([id, list]) => [id, list.length]))
+  const order = [...indegree].filter(([, d]) => d === 0).map(([id]) => id)
+  for (let i = 0; i < order.length; i++)
+    for (const e of plan.edges)
+      if (e.from === order[i]) {
+        const d = indegree.get(e.to)! - 1
+        indegree.set(e.to, d)
+        if (d === 0) order.push(e.to)
+      }
+  if (order.length !== nodes.size) invalid('it has a cycle')
+  return order
+}
+
+export class LocalGraph {
+  /** Node ids in topological order. */
+  readonly order: string[]
+  private readonly vertices = new Map<string, Vertex>()
+
+  constructor(plan: Plan, options: LocalGraphOptions) {
+    this.order = validatePlan(plan)
+    const incoming = new Map<string, number>()
+    for (const e of plan.edges) incoming.set(e.to, (incoming.get(e.to) ?? 0) + 1)
+    for (const node of plan.nodes) {
+      const operator = buildOperator(node)
+      const vertex: Vertex = { node, runner: undefined!, main: [], sides: new Map(), all: [] }
+      const id = node.id
+      const output: RunnerOutput = {
+        records: (batch) => {
+          if (vertex.main.length === 0) options.sink({ kind: 'records', node: id, records: batch })
+          for (const t of vertex.main) t.runner.processBatch(batch, t.input)
+        },
+        side: (tag, batch) => {
+          const targets = vertex.sides.get(tag)
+          if (!targets) options.sink({ kind: 'records', node: id, tag, records: batch })
+          else for (const t of targets) t.runner.processBatch(batch, t.input)
+        },
+        watermark: (watermark) => {
+          if (vertex.all.length === 0) options.sink({ kind: 'watermark', node: id, watermark })
+          for (const t of vertex.all) t.runner.processWatermark(watermark, t.input)
+        },
+        idle: () => {
+          if (vertex.all.length === 0) options.sink({ kind: 'idle', node: id })
+          for (const t of vertex.all) t.runner.markIdle(t.input)
+        },
+      }
+      const inputs = operator instanceof SourceOperator ? operator.partitions : (incoming.get(id) ?? 1)
+      vertex.runner = new OperatorRunner(operator, { clock: options.clock, output, inputs })
+      this.vertices.set(id, vertex)
+    }
+    const seen = new Map<string, number>()
+    for (const e of plan.edges) {
+      const to = this.vertices.get(e.to)!
+      const position = seen.get(e.to) ?? 0
+      seen.set(e.to, position + 1)
+      const target: Target = { runner: to.runner, input: e.input ?? position }
+      const from = this.vertices.get(e.from)!
+      if (e.tag === undefined) from.main.push(target)
+      else {
+        const list = from.sides.get(e.tag) ?? []
+        list.push(target)
+        from.sides.set(e.tag, list)
+      }
+      from.all.push(target)
+    }
+  }
+
+  private source(id: string): OperatorRunner {
+    const v = this.vertices.get(id)
+    if (v?.node.operator !== 'source')
+      throw new RiffleError('INVALID_ARGUMENT', `'${id}' is not a source node`)
+    return v.runner
+  }
+
+  runner(id: string): OperatorRunner {
+    const v = this.vertices.get(id)
+    if (!v) throw new RiffleError('INVALID_ARGUMENT', `no node '${id}'`)
+    return v.runner
+  }
+
+  push(source: string, batch: readonly StreamRecord[], partition = 0): void {
+    this.source(source).processBatch(batch, partition)
+  }
+
+  /** A watermark from outside for one partition of a source, or for all of them. */
+  watermark(source: string, watermark: number, partition?: number): void {
+    const runner = this.source(source)
+    if (partition !== undefined) runner.processWatermark(watermark, partition)
+    else for (let p = 0; p < runner.inputs; p++) runner.processWatermark(watermark, p)
+  }
+
+  markIdle(source: string, partition: number): void {
+    this.source(source).markIdle(partition)
+  }
+
+  /** Fires processing-time timers everywhere, upstream first. */
+  advanceProcessingTime(): void {
+    for (const id of this.order) this.vertices.get(id)!.runner.advanceProcessingTime()
+  }
+
+  /** End of input: the maximum watermark into every source. */
+  finish(): void {
+    for (const v of this.vertices.values())
+      if (v.node.operator === 'source') this.watermark(v.node.id, MAX_WATERMARK)
+  }
+
+  snapshot(): Plain {
+    const out: { [id: string]: Plain } = {}
+    for (const id of this.order) out[id] = this.vertices.get(id)!.runner.snapshot()
+    return out
+  }
+
+  restore(snapshot: Plain): void {
+    const s = snapshot as { [id: string]: Plain }
+    for (const id of this.order) {
+      if (!(id in s)) throw new RiffleError('INVALID_ARGUMENT', `snapshot has no state for node '${id}'`)
+      this.vertices.get(id)!.runner.restore(s[id]!)
+    }
+  }
+
+  close(): void {
+    for (const id of this.order) this.vertices.get(id)!.runner.close()
+  }
+}
