@@ -84,7 +84,8 @@ test('ApiVersions lists the supported ranges, and an unsupported ApiVersions ver
   assert.deepEqual(ranges.get(0), [3, 9])
   assert.deepEqual(ranges.get(1), [4, 12])
   assert.deepEqual(ranges.get(18), [0, 3])
-  assert.equal(ranges.has(22), false, 'InitProducerId is not advertised until it is implemented')
+  assert.deepEqual(ranges.get(22), [0, 4])
+  assert.equal(ranges.has(27), false, 'WriteTxnMarkers is inter-broker only')
   // v4 is newer than the broker serves: the reply is ApiVersions v0 carrying error 35.
   const frame = await c.sendRaw(
     Buffer.concat(

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { LogStore } from '../log/store.ts'
 import type { DecodedRequest } from '../protocol/codec/dispatch.ts'
-import { KafkaError } from '../protocol/errors.ts'
+import { KafkaError, type KafkaErrorName } from '../protocol/errors.ts'
 import type { ApiMessages } from '../protocol/messages/index.ts'
 import type { BrokerContext } from './context.ts'
 import { apiVersions, describeCluster, findCoordinator } from './handlers/cluster.ts'
@@ -16,6 +16,7 @@ import { listOffsets } from './handlers/list-offsets.ts'
 import { metadata } from './handlers/metadata.ts'
 import { produce } from './handlers/produce.ts'
 import { createPartitions, createTopics, deleteRecords, deleteTopics } from './handlers/topics.ts'
+import { txnOffsetCommitRefused } from './transactions/coordinator.ts'
 import { isSupported } from './versions.ts'
 
 type Req<K extends keyof ApiMessages> = ApiMessages[K]['request']
@@ -33,13 +34,35 @@ export interface GroupApi {
   deleteGroups(req: Req<42>, version: number): Promise<Res<42>>
   listGroups(req: Req<16>, version: number): Promise<Res<16>>
   describeGroups(req: Req<15>, version: number): Promise<Res<15>>
+  txnOffsetCommit(req: Req<28>, version: number): Promise<Res<28>>
   onTopicDeleted(topic: string): Promise<void>
+  close(): Promise<void>
+}
+
+/** What the broker needs of the transaction coordinator. */
+export interface TransactionApi {
+  initProducerId(req: Req<22>, version: number): Promise<Res<22>>
+  addPartitionsToTxn(req: Req<24>, version: number): Promise<Res<24>>
+  addOffsetsToTxn(req: Req<25>, version: number): Promise<Res<25>>
+  endTxn(req: Req<26>, version: number): Promise<Res<26>>
+  describeTransactions(req: Req<65>): Promise<Res<65>>
+  listTransactions(req: Req<66>, version: number): Promise<Res<66>>
+  /** Checks a transactional produce batch before it is appended; the error to answer, or null. */
+  verifyProduce(
+    transactionalId: string | null,
+    records: Buffer,
+    topic: string,
+    partition: number,
+  ): KafkaErrorName | null
+  /** Checks a TxnOffsetCommit's producer and transaction; the error to answer, or null. */
+  verifyTxnOffsetCommit(req: Req<28>): KafkaErrorName | null
   close(): Promise<void>
 }
 
 export interface BrokerOptions {
   store: LogStore
   groups: GroupApi
+  transactions: TransactionApi
   nodeId?: number
   advertised: { host: string; port: number }
   autoCreateTopics?: boolean
@@ -66,6 +89,7 @@ function clusterIdOf(store: LogStore): string {
 export class Broker implements BrokerContext {
   readonly store: LogStore
   readonly groups: GroupApi
+  readonly transactions: TransactionApi
   readonly nodeId: number
   readonly clusterId: string
   advertised: { host: string; port: number }
@@ -77,6 +101,7 @@ export class Broker implements BrokerContext {
   constructor(options: BrokerOptions) {
     this.store = options.store
     this.groups = options.groups
+    this.transactions = options.transactions
     this.nodeId = options.nodeId ?? 1
     this.clusterId = clusterIdOf(options.store)
     this.advertised = options.advertised
@@ -95,7 +120,9 @@ export class Broker implements BrokerContext {
     const v = req.apiVersion
     switch (req.apiKey) {
       case 0: {
-        const res = await produce(this, req.body)
+        const res = await produce(this, req.body, (id, records, topic, partition) =>
+          this.transactions.verifyProduce(id, records, topic, partition),
+        )
         return req.body.acks === 0 ? null : res
       }
       case 1:
@@ -144,16 +171,27 @@ export class Broker implements BrokerContext {
         return this.groups.offsetDelete(req.body, v)
       case 60:
         return describeCluster(this, req.body)
-      case 17:
       case 22:
+        return this.transactions.initProducerId(req.body, v)
       case 24:
+        return this.transactions.addPartitionsToTxn(req.body, v)
       case 25:
+        return this.transactions.addOffsetsToTxn(req.body, v)
       case 26:
-      case 27:
-      case 28:
-      case 36:
+        return this.transactions.endTxn(req.body, v)
+      case 28: {
+        // The transaction coordinator vouches for the producer; the group coordinator writes.
+        const refused = this.transactions.verifyTxnOffsetCommit(req.body)
+        if (refused) return txnOffsetCommitRefused(req.body, refused)
+        return this.groups.txnOffsetCommit(req.body, v)
+      }
       case 65:
+        return this.transactions.describeTransactions(req.body)
       case 66:
+        return this.transactions.listTransactions(req.body, v)
+      case 17:
+      case 27:
+      case 36:
         throw new KafkaError('UNSUPPORTED_VERSION', `api ${req.apiKey} is not served by this broker`)
       default: {
         const unhandled: never = req
@@ -162,9 +200,13 @@ export class Broker implements BrokerContext {
     }
   }
 
-  /** Wakes long polls and stops the group coordinator; the store is closed by its owner. */
+  /**
+   * Wakes long polls and stops the transaction coordinator (which finishes markers in flight) and
+   * then the group coordinator; the store is closed by its owner.
+   */
   async close(): Promise<void> {
     this.signalClosing()
+    await this.transactions.close()
     await this.groups.close()
   }
 }

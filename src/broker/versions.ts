@@ -33,6 +33,15 @@ export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
   [ApiKey.IncrementalAlterConfigs, { min: 0, max: 1 }],
   [ApiKey.OffsetDelete, { min: 0, max: 0 }],
   [ApiKey.DescribeCluster, { min: 0, max: 1 }],
+  // Idempotent and transactional producers (KIP-98; PRODUCER_FENCED from KIP-588). AddPartitionsToTxn
+  // v4+ is the broker-to-broker form (KIP-890) and WriteTxnMarkers is inter-broker: neither is served.
+  [ApiKey.InitProducerId, { min: 0, max: 4 }],
+  [ApiKey.AddPartitionsToTxn, { min: 0, max: 3 }],
+  [ApiKey.AddOffsetsToTxn, { min: 0, max: 3 }],
+  [ApiKey.EndTxn, { min: 0, max: 3 }],
+  [ApiKey.TxnOffsetCommit, { min: 0, max: 3 }],
+  [ApiKey.DescribeTransactions, { min: 0, max: 0 }],
+  [ApiKey.ListTransactions, { min: 0, max: 1 }],
 ])
 
 export function isSupported(apiKey: number, version: number): boolean {

@@ -1,7 +1,8 @@
-// Riffle in one process: the log store, the group coordinator, the broker and its listeners, started
-// in order and stopped in reverse. The CLI's `serve` and in-process tests both start it here.
+// Riffle in one process: the log store, the group and transaction coordinators, the broker and its
+// listeners, started in order and stopped in reverse. The CLI's `serve` and in-process tests both start it here.
 import { Broker } from '../broker/broker.ts'
 import { GroupCoordinator } from '../broker/groups/index.ts'
+import { TransactionCoordinator } from '../broker/transactions/index.ts'
 import { childLogger } from '../core/logging.ts'
 import { LogStore } from '../log/store.ts'
 import { type HttpServer, startHttp } from './http/server.ts'
@@ -26,6 +27,10 @@ export interface PlatformOptions {
   /** Kafka's group.initial.rebalance.delay.ms. */
   initialRebalanceDelayMs: number
   maintenanceIntervalMs?: number
+  /** Kafka's transaction.max.timeout.ms (default 15 minutes). */
+  transactionMaxTimeoutMs?: number
+  /** How often timed-out transactions are aborted (default 1 s). */
+  transactionAbortScanIntervalMs?: number
 }
 
 export interface Platform {
@@ -43,13 +48,22 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     maintenanceIntervalMs: o.maintenanceIntervalMs,
   })
   let groups: GroupCoordinator | null = null
+  let transactions: TransactionCoordinator | null = null
   let listener: KafkaListener | null = null
   let http: HttpServer | null = null
   try {
     groups = await GroupCoordinator.open({ store, initialRebalanceDelayMs: o.initialRebalanceDelayMs })
+    // After the groups: completing transactions left half-done writes markers to their offsets.
+    transactions = await TransactionCoordinator.open({
+      store,
+      offsets: groups,
+      maxTimeoutMs: o.transactionMaxTimeoutMs,
+      abortScanIntervalMs: o.transactionAbortScanIntervalMs,
+    })
     const broker = new Broker({
       store,
       groups,
+      transactions,
       advertised: o.advertise ?? o.kafka,
       autoCreateTopics: o.autoCreateTopics,
       defaultPartitions: o.defaultPartitions,
@@ -81,6 +95,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
   } catch (e) {
     listener?.stopAccepting()
     await http?.close()
+    await transactions?.close()
     await groups?.close()
     await store.close()
     throw e

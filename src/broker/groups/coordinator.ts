@@ -41,6 +41,11 @@ import type {
 } from '../../protocol/messages/offset-delete.ts'
 import type { OffsetFetchRequest, OffsetFetchResponse } from '../../protocol/messages/offset-fetch.ts'
 import type { SyncGroupRequest, SyncGroupResponse } from '../../protocol/messages/sync-group.ts'
+import type {
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
+  TxnOffsetCommitResponsePartition,
+} from '../../protocol/messages/txn-offset-commit.ts'
 import {
   Group,
   type JoinResult,
@@ -49,7 +54,12 @@ import {
   type SyncResult,
   subscribedTopicsOf,
 } from './group.ts'
-import { type OffsetChange, OffsetStore } from './offset-store.ts'
+import {
+  CONSUMER_OFFSETS_TOPIC,
+  type OffsetChange,
+  OffsetStore,
+  type OffsetsTxnMarker,
+} from './offset-store.ts'
 
 export interface GroupCoordinatorOptions {
   store: LogStore
@@ -149,6 +159,9 @@ function syncResponse(r: SyncResult, version: number): SyncGroupResponse {
 /** The error a failed append of offsets answers with, as Kafka maps its storage errors. */
 function storageError(e: unknown): KafkaErrorName {
   if (isRiffleError(e, 'RECORD_TOO_LARGE')) return 'INVALID_COMMIT_OFFSET_SIZE'
+  // A transactional commit from a fenced producer, or one out of sequence: the log's own answers.
+  if (isRiffleError(e, 'INVALID_PRODUCER_EPOCH')) return 'INVALID_PRODUCER_EPOCH'
+  if (isRiffleError(e, 'OUT_OF_ORDER_SEQUENCE')) return 'OUT_OF_ORDER_SEQUENCE_NUMBER'
   if (isRiffleError(e, 'CLOSED')) return 'NOT_COORDINATOR'
   if (isRiffleError(e)) return 'COORDINATOR_NOT_AVAILABLE'
   return 'UNKNOWN_SERVER_ERROR'
@@ -169,6 +182,8 @@ function validateCurrentMember(
 }
 
 export class GroupCoordinator {
+  /** Where committed offsets live; their partition takes part in transactions (TxnOffsetCommit). */
+  readonly offsetsTopic = CONSUMER_OFFSETS_TOPIC
   private readonly store: LogStore
   private readonly offsets: OffsetStore
   private readonly clock: Clock
@@ -934,6 +949,122 @@ export class GroupCoordinator {
       default:
         return 'COORDINATOR_NOT_AVAILABLE'
     }
+  }
+
+  // ----- TxnOffsetCommit
+
+  /**
+   * Offsets committed as part of a transaction (the transaction coordinator has checked the
+   * producer and that AddOffsetsToTxn added the offsets partition). They are appended as a
+   * transactional batch of the producer and become visible only when the transaction commits.
+   * Nothing here waits before the append, so it lands in the log before any marker the
+   * transaction's end writes.
+   */
+  async txnOffsetCommit(req: TxnOffsetCommitRequest, version: number): Promise<TxnOffsetCommitResponse> {
+    const response: TxnOffsetCommitResponse = {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: NONE })),
+      })),
+    }
+    const entries: {
+      topic: string
+      offset: bigint
+      leaderEpoch: number
+      metadata: string | null
+      res: TxnOffsetCommitResponsePartition
+    }[] = []
+    req.topics.forEach((t, i) => {
+      t.partitions.forEach((p, j) => {
+        entries.push({
+          topic: t.name,
+          offset: p.committedOffset,
+          leaderEpoch: version >= 2 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata,
+          res: response.topics[i]!.partitions[j]!,
+        })
+      })
+    })
+    if (this.closed) {
+      for (const e of entries) e.res.errorCode = errorCode('COORDINATOR_NOT_AVAILABLE')
+      return response
+    }
+    const known = entries.filter((e) => {
+      if (this.store.partition(e.topic, e.res.partitionIndex)) return true
+      e.res.errorCode = errorCode('UNKNOWN_TOPIC_OR_PARTITION')
+      return false
+    })
+    if (known.length === 0) return response
+    const error = this.validateTxnOffsetCommit(req, version)
+    if (error) {
+      for (const e of known) e.res.errorCode = errorCode(error)
+      return response
+    }
+    const now = this.clock.now()
+    const changes: OffsetChange[] = []
+    const written: TxnOffsetCommitResponsePartition[] = []
+    for (const e of known) {
+      const metadata = e.metadata ?? ''
+      if (metadata.length > MAX_OFFSET_METADATA_LENGTH) {
+        e.res.errorCode = errorCode('OFFSET_METADATA_TOO_LARGE')
+        continue
+      }
+      changes.push({
+        group: req.groupId,
+        topic: e.topic,
+        partition: e.res.partitionIndex,
+        value: { offset: e.offset, leaderEpoch: e.leaderEpoch, metadata, commitTimestamp: now },
+      })
+      written.push(e.res)
+    }
+    try {
+      await this.offsets.writeTxn(changes, req.producerId, req.producerEpoch, now)
+    } catch (e) {
+      log.warn(
+        { group: req.groupId, producerId: req.producerId, err: e },
+        'transactional offset commit failed',
+      )
+      const code = errorCode(storageError(e))
+      for (const res of written) res.errorCode = code
+    }
+    return response
+  }
+
+  /**
+   * Kafka's checks for transactional commits: a group is created by its first one; v3+ requests
+   * from a consumer group member must name a current member and generation.
+   */
+  private validateTxnOffsetCommit(req: TxnOffsetCommitRequest, version: number): KafkaErrorName | null {
+    if (req.groupId === '') return 'INVALID_GROUP_ID'
+    const memberId = version >= 3 ? req.memberId : ''
+    const generationId = version >= 3 ? req.generationId : -1
+    const groupInstanceId = version >= 3 ? req.groupInstanceId : null
+    const identified = generationId >= 0 || memberId !== '' || groupInstanceId !== null
+    let group = this.groups.get(req.groupId)
+    if (!group) {
+      if (identified) return 'UNKNOWN_MEMBER_ID'
+      group = new Group(req.groupId)
+      this.groups.set(req.groupId, group)
+    }
+    if (group.is('Dead')) return 'COORDINATOR_NOT_AVAILABLE'
+    if (identified) {
+      const error = validateCurrentMember(group, memberId, groupInstanceId)
+      if (error) return error
+      if (generationId !== group.generationId) return 'ILLEGAL_GENERATION'
+    }
+    return null
+  }
+
+  /**
+   * Writes a transaction's marker to the offsets partition and commits or drops the producer's
+   * transactional offsets (called by the transaction coordinator when the transaction ends).
+   */
+  async completeTxnOffsets(partition: number, marker: OffsetsTxnMarker): Promise<void> {
+    if (partition !== 0) return
+    await this.offsets.completeTxn(marker)
+    // Groups that only have transactional offsets exist as Empty once those are committed.
+    for (const id of this.offsets.knownGroups()) if (!this.groups.has(id)) this.groups.set(id, new Group(id))
   }
 
   // ----- OffsetFetch

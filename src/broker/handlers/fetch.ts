@@ -2,33 +2,57 @@
 // minBytes waits (long poll) until an append to one of its partitions, maxWaitMs, or shutdown.
 // Riffle keeps no incremental fetch sessions: answering session id 0 tells clients to send full
 // fetch requests, which the protocol allows (KIP-227).
+//
+// read_committed (isolation level 1) reads only below the last stable offset, the first offset of
+// the earliest open transaction, and lists the aborted transactions overlapping the returned
+// batches: as in Kafka the client drops those producers' records itself (and the markers).
 import type { PartitionLog } from '../../log/partition-log.ts'
 import { errorCode, toKafkaError } from '../../protocol/errors.ts'
-import type { FetchRequest, FetchResponse, PartitionData } from '../../protocol/messages/fetch.ts'
+import type {
+  AbortedTransaction,
+  FetchRequest,
+  FetchResponse,
+  PartitionData,
+} from '../../protocol/messages/fetch.ts'
+import { checkBatch, lastOffsetOf } from '../../protocol/records/header.ts'
 import type { BrokerContext } from '../context.ts'
 
 const EMPTY = Buffer.alloc(0)
+
+const READ_COMMITTED = 1
 
 function partitionData(
   index: number,
   code: number,
   log?: PartitionLog,
   records: Buffer = EMPTY,
+  abortedTransactions: AbortedTransaction[] | null = null,
 ): PartitionData {
-  const hw = BigInt(log?.highWatermark ?? -1)
   return {
     partitionIndex: index,
     errorCode: code,
-    highWatermark: hw,
-    lastStableOffset: hw,
+    highWatermark: BigInt(log?.highWatermark ?? -1),
+    lastStableOffset: BigInt(log?.lastStableOffset ?? -1),
     logStartOffset: BigInt(log?.logStartOffset ?? -1),
     divergingEpoch: { epoch: -1, endOffset: -1n },
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1n, epoch: -1 },
-    abortedTransactions: null,
+    abortedTransactions,
     preferredReadReplica: -1,
     records,
   }
+}
+
+/** The offset after the last batch in `bytes` (whole batches, as the log returns them). */
+function endOffsetOf(bytes: Buffer): number {
+  let end = -1
+  for (let pos = 0; pos < bytes.length; ) {
+    const size = checkBatch(bytes, pos)
+    if (typeof size !== 'number') break
+    end = Number(lastOffsetOf(bytes, pos)) + 1
+    pos += size
+  }
+  return end
 }
 
 async function readOnce(
@@ -58,13 +82,23 @@ async function readOnce(
         continue
       }
       try {
+        const committed = req.isolationLevel === READ_COMMITTED
+        const from = Number(p.fetchOffset)
         const { bytes: records } = await log.read(
-          Number(p.fetchOffset),
+          from,
           Math.min(p.partitionMaxBytes, budget),
+          committed ? log.lastStableOffset : undefined,
         )
         budget -= records.length
         bytes += records.length
-        partitions.push(partitionData(p.partition, 0, log, records))
+        let aborted: AbortedTransaction[] | null = null
+        if (committed) {
+          const to = records.length > 0 ? endOffsetOf(records) : from
+          aborted = log
+            .abortedTransactions(from, to)
+            .map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }))
+        }
+        partitions.push(partitionData(p.partition, 0, log, records, aborted))
       } catch (e) {
         errors = true
         partitions.push(partitionData(p.partition, toKafkaError(e).code, log))

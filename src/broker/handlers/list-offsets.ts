@@ -1,6 +1,7 @@
 // ListOffsets: earliest (-2), latest (-1), the record with the largest timestamp (-3), or the first
-// offset at or after a timestamp. Until transactions exist the last stable offset is the high
-// watermark, so both isolation levels see the same latest offset.
+// offset at or after a timestamp. Under read_committed (isolation level 1) the readable end is the
+// last stable offset instead of the high watermark: latest answers it, and a timestamp lookup that
+// lands at or beyond it finds nothing, as in Kafka.
 import { toKafkaError } from '../../protocol/errors.ts'
 import { errorCode } from '../../protocol/errors.ts'
 import type {
@@ -13,6 +14,7 @@ import type { BrokerContext } from '../context.ts'
 const LATEST = -1n
 const EARLIEST = -2n
 const MAX_TIMESTAMP = -3n
+const READ_COMMITTED = 1
 
 export async function listOffsets(b: BrokerContext, req: ListOffsetsRequest): Promise<ListOffsetsResponse> {
   const topics = await Promise.all(
@@ -30,15 +32,15 @@ export async function listOffsets(b: BrokerContext, req: ListOffsetsRequest): Pr
           })
           const log = b.store.partition(t.name, p.partitionIndex)
           if (!log) return result(errorCode('UNKNOWN_TOPIC_OR_PARTITION'))
+          const end = (): number =>
+            req.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark
+          const found = (f: { offset: number; timestamp: number } | null): ListOffsetsPartitionResponse =>
+            f && f.offset < end() ? result(0, BigInt(f.offset), BigInt(f.timestamp)) : result(0)
           try {
-            if (p.timestamp === LATEST) return result(0, BigInt(log.highWatermark))
+            if (p.timestamp === LATEST) return result(0, BigInt(end()))
             if (p.timestamp === EARLIEST) return result(0, BigInt(log.logStartOffset))
-            if (p.timestamp === MAX_TIMESTAMP) {
-              const found = await log.maxTimestampRecord()
-              return found ? result(0, BigInt(found.offset), BigInt(found.timestamp)) : result(0)
-            }
-            const found = await log.offsetForTimestamp(Number(p.timestamp))
-            return found ? result(0, BigInt(found.offset), BigInt(found.timestamp)) : result(0)
+            if (p.timestamp === MAX_TIMESTAMP) return found(await log.maxTimestampRecord())
+            return found(await log.offsetForTimestamp(Number(p.timestamp)))
           } catch (e) {
             return result(toKafkaError(e).code)
           }

@@ -1,7 +1,9 @@
 // Produce: each partition's record bytes go to the log as received (the log checks every batch and
 // rewrites only offsets). The response waits for the topic's durability policy, so acks=1 and
-// acks=-1 mean the same on a single node: on disk.
-import { errorCode, toKafkaError } from '../../protocol/errors.ts'
+// acks=-1 mean the same on a single node: on disk. Idempotent producers' retries are recognised by
+// the log, which answers them with the original offsets. Transactional batches are first checked
+// with the transaction coordinator (`verify`), synchronously right before the append.
+import { type KafkaErrorName, errorCode, toKafkaError } from '../../protocol/errors.ts'
 import type {
   PartitionProduceResponse,
   ProduceRequest,
@@ -27,7 +29,19 @@ function partitionResult(
   }
 }
 
-export async function produce(b: BrokerContext, req: ProduceRequest): Promise<ProduceResponse> {
+/** Checks a partition's records against the transaction coordinator: the error to answer, or null. */
+export type ProduceVerifier = (
+  transactionalId: string | null,
+  records: Buffer,
+  topic: string,
+  partition: number,
+) => KafkaErrorName | null
+
+export async function produce(
+  b: BrokerContext,
+  req: ProduceRequest,
+  verify: ProduceVerifier = () => null,
+): Promise<ProduceResponse> {
   const badAcks = req.acks !== 0 && req.acks !== 1 && req.acks !== -1
   const responses = await Promise.all(
     req.topicData.map(async (td) => {
@@ -45,6 +59,8 @@ export async function produce(b: BrokerContext, req: ProduceRequest): Promise<Pr
           if (!log) return partitionResult(pd.index, errorCode('UNKNOWN_TOPIC_OR_PARTITION'))
           if (pd.records === null || pd.records.length === 0)
             return partitionResult(pd.index, errorCode('CORRUPT_MESSAGE'))
+          const refused = verify(req.transactionalId, pd.records, td.name, pd.index)
+          if (refused) return partitionResult(pd.index, errorCode(refused))
           try {
             const r = await log.append(pd.records)
             return {
