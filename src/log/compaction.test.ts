@@ -4,7 +4,7 @@ import { decodeAll, text } from '../../test/helpers/batches.ts'
 import { tempDir } from '../../test/helpers/tmp.ts'
 import { Compression } from '../protocol/compression/index.ts'
 import { lastOffsetOf } from '../protocol/records/header.ts'
-import { encodeRecordBatch } from '../protocol/records/record.ts'
+import { decodeRecordBatch, encodeRecordBatch } from '../protocol/records/record.ts'
 import { compactPartition } from './compaction.ts'
 import { DEFAULT_LOG_CONFIG, applyConfig } from './config.ts'
 import { PartitionLog } from './partition-log.ts'
@@ -123,6 +123,73 @@ test('compaction runs beside appends without blocking them', async (t) => {
   assert.deepEqual(
     after.filter((r) => r.key === 'x').map((r) => r.value),
     Array.from({ length: 20 }, (_, i) => `new${i}`),
+  )
+  await log.close()
+})
+
+test("compaction drops aborted transactions, never lets them win, keeps producers' last batches and stops at open transactions", async (t) => {
+  const log = PartitionLog.open(
+    tempDir(t),
+    applyConfig(DEFAULT_LOG_CONFIG, {
+      'cleanup.policy': 'compact',
+      'segment.bytes': '300',
+      'retention.ms': '-1',
+    }),
+  )
+  const txn = (records: Array<{ key: string; value: string }>, producerId: bigint, baseSequence: number) =>
+    encodeRecordBatch(records, { producerId, producerEpoch: 0, baseSequence, transactional: true })
+  await log.append(encodeRecordBatch([{ key: 'k1', value: 'plain-1' }])) // 0
+  await log.append(txn([{ key: 'k1', value: 'committed' }], 1n, 0)) // 1
+  await log.appendMarker({ producerId: 1n, producerEpoch: 0, commit: true, coordinatorEpoch: 0 }) // 2
+  await log.append(
+    txn(
+      [
+        { key: 'k1', value: 'ABORTED' },
+        { key: 'k2', value: 'ABORTED' },
+      ],
+      2n,
+      0,
+    ),
+  ) // 3-4
+  await log.appendMarker({ producerId: 2n, producerEpoch: 0, commit: false, coordinatorEpoch: 0 }) // 5
+  await log.append(encodeRecordBatch([{ key: 'k3', value: 'plain-3' }])) // 6
+  await log.append(txn([{ key: 'k3', value: 'open' }], 3n, 0)) // 7: still open
+  for (let i = 0; i < 6; i++) await log.append(encodeRecordBatch([{ key: 'k3', value: `later-${i}` }])) // 8-13
+  assert.equal(log.lastStableOffset, 7)
+  await compactPartition(log, Date.now() + 1000)
+  // Only segments below offset 7 were cleaned; within them k1's committed value survives the
+  // newer aborted one, the aborted records are gone, producer 2 keeps an empty batch.
+  const batches: Array<[number, number, string[]]> = []
+  let offset = 0
+  while (offset < log.highWatermark) {
+    const { bytes } = await log.read(offset, 1 << 20)
+    for (let pos = 0; pos < bytes.length; pos += bytes.readInt32BE(pos + 8) + 12) {
+      const { header, records } = decodeRecordBatch(bytes, pos)
+      if (Number(header.baseOffset) >= offset) {
+        batches.push([
+          Number(header.baseOffset),
+          Number(header.producerId),
+          records.map(
+            (r) => `${text(r.key)}=${r.value?.toString('hex').length === 12 ? 'marker' : text(r.value)}`,
+          ),
+        ])
+      }
+      offset = Number(lastOffsetOf(bytes, pos)) + 1
+    }
+  }
+  assert.deepEqual(
+    batches.filter(([base]) => base < 7),
+    [
+      [1, 1, ['k1=committed']],
+      [2, 1, ['\u0000\u0000\u0000\u0001=marker']],
+      [3, 2, []],
+      [5, 2, ['\u0000\u0000\u0000\u0000=marker']],
+      [6, -1, ['k3=plain-3']],
+    ],
+  )
+  assert.deepEqual(
+    batches.find(([base]) => base === 7),
+    [7, 3, ['k3=open']],
   )
   await log.close()
 })

@@ -29,19 +29,32 @@ export function compactPartition(log: PartitionLog, now = Date.now()): Promise<C
     const stats: CompactionStats = { segmentsCleaned: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 }
     const { compact } = log.config.cleanupPolicy
     if (!compact) return stats
-    // Cleanable: closed, fully durable segments old enough for min.compaction.lag.ms, as a prefix.
+    // Cleanable: closed segments wholly below the last stable offset (durable, no open transaction)
+    // and old enough for min.compaction.lag.ms, as a prefix of the log.
     const cleanable: Segment[] = []
     for (const s of log.segments.slice(0, -1)) {
-      if (s.nextOffset > log.highWatermark || s.maxTimestamp > now - log.config.minCompactionLagMs) break
+      if (s.nextOffset > log.lastStableOffset || s.maxTimestamp > now - log.config.minCompactionLagMs) break
       cleanable.push(s)
     }
     if (cleanable.length === 0) return stats
 
+    // Records of aborted transactions never count as a key's latest value, and are removed.
+    const aborted = log.producers.abortedOverlapping(0, cleanable[cleanable.length - 1]!.nextOffset)
+    const isAborted = (producerId: bigint, transactional: boolean, offset: number): boolean =>
+      transactional &&
+      aborted.some((a) => a.producerId === producerId && a.firstOffset <= offset && offset <= a.lastOffset)
     const latest = new Map<string, number>()
+    // The last data batch of each producer survives (empty if need be), as in Kafka, so that the
+    // producer's sequence numbers can still be rebuilt from the log.
+    const lastBatchOf = new Map<bigint, number>()
     for (const seg of cleanable) {
       for await (const b of batchesOf(seg, 0, seg.durableSize)) {
         if (isControl(b.buf, b.at)) continue
-        for (const r of decodeRecordBatch(b.buf, b.at).records) {
+        const { header, records } = decodeRecordBatch(b.buf, b.at)
+        if (header.producerId >= 0n) lastBatchOf.set(header.producerId, b.baseOffset)
+        const transactional = (header.attributes & L.ATTR_TRANSACTIONAL) !== 0
+        if (isAborted(header.producerId, transactional, b.baseOffset)) continue
+        for (const r of records) {
           if (r.key !== null) latest.set(keyOf(r.key), Number(r.offset))
         }
       }
@@ -58,15 +71,23 @@ export function compactPartition(log: PartitionLog, now = Date.now()): Promise<C
           continue
         }
         const { header, records } = decodeRecordBatch(b.buf, b.at)
-        const kept = records.filter(
-          (r) =>
-            r.key === null ||
-            (latest.get(keyOf(r.key)) === Number(r.offset) &&
-              (r.value !== null || r.timestamp >= tombstoneHorizon)),
+        const abortedBatch = isAborted(
+          header.producerId,
+          (header.attributes & L.ATTR_TRANSACTIONAL) !== 0,
+          b.baseOffset,
         )
+        const kept = abortedBatch
+          ? []
+          : records.filter(
+              (r) =>
+                r.key === null ||
+                (latest.get(keyOf(r.key)) === Number(r.offset) &&
+                  (r.value !== null || r.timestamp >= tombstoneHorizon)),
+            )
         removed += records.length - kept.length
+        const producersLast = header.producerId >= 0n && lastBatchOf.get(header.producerId) === b.baseOffset
         if (kept.length === records.length) out.push(Buffer.from(bytes))
-        else if (kept.length > 0) {
+        else if (kept.length > 0 || producersLast) {
           out.push(
             encodeRecordBatch(
               kept.map((r) => ({
@@ -86,6 +107,7 @@ export function compactPartition(log: PartitionLog, now = Date.now()): Promise<C
                 baseSequence: header.baseSequence,
                 partitionLeaderEpoch: header.partitionLeaderEpoch,
                 lastOffsetDelta: header.lastOffsetDelta,
+                baseTimestamp: Number(header.baseTimestamp),
               },
             ),
           )
