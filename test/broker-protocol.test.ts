@@ -81,7 +81,7 @@ test('ApiVersions lists the supported ranges, and an unsupported ApiVersions ver
   const v3 = await c.request(18, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
   assert.equal(v3.errorCode, 0)
   const ranges = new Map(v3.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-  assert.deepEqual(ranges.get(0), [3, 9])
+  assert.deepEqual(ranges.get(0), [0, 9])
   assert.deepEqual(ranges.get(1), [4, 12])
   assert.deepEqual(ranges.get(18), [0, 3])
   assert.deepEqual(ranges.get(22), [0, 4])
@@ -143,6 +143,8 @@ test('produce answers per partition, acks=0 gets no response, and responses keep
   assert.equal(badPartition.responses[0]!.partitionResponses[0]!.errorCode, 3)
   const badAcks = await c.request(0, 9, produceReq('orders', encodeRecordBatch([{ value: 'x' }]), 2))
   assert.equal(badAcks.responses[0]!.partitionResponses[0]!.errorCode, 21)
+  const v2 = await c.request(0, 2, produceReq('orders', encodeRecordBatch([{ value: 'x' }])))
+  assert.equal(v2.responses[0]!.partitionResponses[0]!.errorCode, 43, 'old message-set versions are refused')
   const corrupt = encodeRecordBatch([{ value: 'x' }])
   corrupt[corrupt.length - 1]! ^= 1
   assert.equal(

@@ -120,7 +120,7 @@ export class Broker implements BrokerContext {
     const v = req.apiVersion
     switch (req.apiKey) {
       case 0: {
-        const res = await produce(this, req.body, (id, records, topic, partition) =>
+        const res = await produce(this, req.body, v, (id, records, topic, partition) =>
           this.transactions.verifyProduce(id, records, topic, partition),
         )
         return req.body.acks === 0 ? null : res

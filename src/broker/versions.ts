@@ -1,6 +1,8 @@
-// The API versions Riffle advertises in ApiVersions: exactly those it implements fully. Produce
-// starts at v3 and Fetch at v4 because older versions carry pre-v2 message sets, which Riffle does
-// not store; every client this project supports speaks the newer versions.
+// The API versions Riffle advertises in ApiVersions: exactly those it implements fully. Fetch starts
+// at v4 because older versions carry pre-v2 message sets, which Riffle does not store. Produce is
+// advertised from v0 as Kafka 3.x does, because librdkafka before 2.11.1 (Debian's 2.0.2 among them)
+// compresses gzip, snappy and lz4 only for brokers whose Produce range includes v0; a v0-v2 request
+// itself (an old message set) is answered with UNSUPPORTED_FOR_MESSAGE_FORMAT per partition.
 import { ApiKey } from '../protocol/messages/index.ts'
 
 export interface VersionRange {
@@ -9,7 +11,7 @@ export interface VersionRange {
 }
 
 export const SUPPORTED_VERSIONS: ReadonlyMap<number, VersionRange> = new Map([
-  [ApiKey.Produce, { min: 3, max: 9 }],
+  [ApiKey.Produce, { min: 0, max: 9 }],
   [ApiKey.Fetch, { min: 4, max: 12 }],
   [ApiKey.ListOffsets, { min: 1, max: 7 }],
   [ApiKey.Metadata, { min: 0, max: 12 }],

@@ -41,6 +41,7 @@ export const KafkaErrors = {
   INVALID_REPLICA_ASSIGNMENT: { code: 39, retriable: false },
   INVALID_CONFIG: { code: 40, retriable: false },
   INVALID_REQUEST: { code: 42, retriable: false },
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: { code: 43, retriable: false },
   POLICY_VIOLATION: { code: 44, retriable: false },
   OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false },
   DUPLICATE_SEQUENCE_NUMBER: { code: 46, retriable: false },

@@ -40,9 +40,12 @@ export type ProduceVerifier = (
 export async function produce(
   b: BrokerContext,
   req: ProduceRequest,
+  version: number,
   verify: ProduceVerifier = () => null,
 ): Promise<ProduceResponse> {
   const badAcks = req.acks !== 0 && req.acks !== 1 && req.acks !== -1
+  // Produce v0-v2 carry message sets older than the v2 record batch, which Riffle does not store.
+  const oldFormat = version < 3
   const responses = await Promise.all(
     req.topicData.map(async (td) => {
       const topic = badAcks ? 'INVALID_REQUIRED_ACKS' : lookupTopic(b, td.name, true)
@@ -54,6 +57,13 @@ export async function produce(
               errorCode('INVALID_REQUIRED_ACKS'),
               `acks must be 0, 1 or -1, not ${req.acks}`,
             )
+          if (oldFormat) {
+            return partitionResult(
+              pd.index,
+              errorCode('UNSUPPORTED_FOR_MESSAGE_FORMAT'),
+              `produce v${version} carries a pre-v2 message set; use produce v3 or later`,
+            )
+          }
           if (typeof topic === 'string') return partitionResult(pd.index, errorCode(topic))
           const log = topic.partitions[pd.index]
           if (!log) return partitionResult(pd.index, errorCode('UNKNOWN_TOPIC_OR_PARTITION'))
