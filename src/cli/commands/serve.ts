@@ -1,5 +1,6 @@
 // `riffle serve`: the whole platform in this process until SIGINT/SIGTERM, then an orderly stop:
 // stop accepting, answer in-flight requests, flush the log, exit 0.
+import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import { startPlatform } from '../../server/platform.ts'
 import { resolveServeOptions, serveHelp } from '../serve-config.ts'
@@ -13,7 +14,20 @@ export async function serve(argv: string[]): Promise<number> {
     return 0
   }
   const log = childLogger('serve')
-  const platform = await startPlatform(options)
+  let platform: Awaited<ReturnType<typeof startPlatform>>
+  try {
+    platform = await startPlatform(options)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const where = (e as { port?: number }).port
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new RiffleError(
+        'INVALID_ARGUMENT',
+        `cannot listen on port ${where ?? '?'} (${code === 'EADDRINUSE' ? 'already in use' : 'permission denied'}): stop the other process or choose another address with --kafka / --http`,
+      )
+    }
+    throw e
+  }
   const http = platform.http ? `${platform.http.host}:${platform.http.port}` : 'off'
   // The one line for people and scripts: where to connect.
   process.stdout.write(
