@@ -7,6 +7,7 @@ import { encodeRequest } from '../src/protocol/codec/dispatch.ts'
 import { decodeRecordBatch, encodeRecordBatch } from '../src/protocol/records/record.ts'
 import { startBroker } from './helpers/broker.ts'
 import { RawClient } from './helpers/raw-client.ts'
+import { fetchRequest } from './helpers/requests.ts'
 import { tempDir } from './helpers/tmp.ts'
 
 const FRAMES = 100_000
@@ -38,38 +39,7 @@ function seeds(): Buffer[] {
     )
   }
   for (const v of [4, 11, 12]) {
-    out.push(
-      encodeRequest(1, v, h(4), {
-        clusterId: null,
-        replicaId: -1,
-        replicaState: { replicaId: -1, replicaEpoch: -1n },
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic: 'fuzz',
-            topicId: '00000000-0000-0000-0000-000000000000',
-            partitions: [
-              {
-                partition: 0,
-                currentLeaderEpoch: -1,
-                fetchOffset: 0n,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1n,
-                partitionMaxBytes: 1 << 20,
-                replicaDirectoryId: '00000000-0000-0000-0000-000000000000',
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      }),
-    )
+    out.push(encodeRequest(1, v, h(4), fetchRequest('fuzz', 0n, { minBytes: 0 })))
   }
   for (const v of [1, 7]) {
     out.push(
@@ -256,36 +226,7 @@ test(`the broker survives ${FRAMES} random and mutated frames and still serves c
   })
   assert.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0)
   assert.equal(produced.responses[0]!.partitionResponses[0]!.baseOffset, 0n)
-  const fetched = await client.request(1, 12, {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 100,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic: 'after-fuzz',
-        topicId: '00000000-0000-0000-0000-000000000000',
-        partitions: [
-          {
-            partition: 0,
-            currentLeaderEpoch: -1,
-            fetchOffset: 0n,
-            lastFetchedEpoch: -1,
-            logStartOffset: -1n,
-            partitionMaxBytes: 1 << 20,
-            replicaDirectoryId: '00000000-0000-0000-0000-000000000000',
-          },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  })
+  const fetched = await client.request(1, 12, fetchRequest('after-fuzz', 0n, { maxWaitMs: 100 }))
   const records = decodeRecordBatch(fetched.responses[0]!.partitions[0]!.records!).records
   assert.deepEqual(
     records.map((r) => [r.offset, r.key?.toString(), r.value?.toString(), r.timestamp]),

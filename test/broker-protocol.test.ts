@@ -4,55 +4,20 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { decodeResponse, encodeRequest } from '../src/protocol/codec/dispatch.ts'
-import type { FetchRequest } from '../src/protocol/messages/fetch.ts'
 import { decodeRecordBatch, encodeRecordBatch } from '../src/protocol/records/record.ts'
 import { decodeAll, text } from './helpers/batches.ts'
 import { startBroker } from './helpers/broker.ts'
 import { testPlatform } from './helpers/platform.ts'
 import { RawClient } from './helpers/raw-client.ts'
+import { ZERO_UUID, fetchRequest, produceRequest } from './helpers/requests.ts'
 import { tempDir } from './helpers/tmp.ts'
 
-const ZERO = '00000000-0000-0000-0000-000000000000'
+const ZERO = ZERO_UUID
 
-function fetchReq(topic: string, offset: bigint, maxWaitMs: number, minBytes = 1): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs,
-    minBytes,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        topicId: ZERO,
-        partitions: [
-          {
-            partition: 0,
-            currentLeaderEpoch: -1,
-            fetchOffset: offset,
-            lastFetchedEpoch: -1,
-            logStartOffset: -1n,
-            partitionMaxBytes: 1 << 20,
-            replicaDirectoryId: ZERO,
-          },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  }
-}
-
-const produceReq = (topic: string, records: Buffer, acks = -1, partition = 0) => ({
-  transactionalId: null,
-  acks,
-  timeoutMs: 1000,
-  topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-})
+const fetchReq = (topic: string, offset: bigint, maxWaitMs: number, minBytes = 1) =>
+  fetchRequest(topic, offset, { maxWaitMs, minBytes })
+const produceReq = (topic: string, records: Buffer, acks = -1, partition = 0) =>
+  produceRequest(topic, records, { acks, partition })
 
 const createReq = (
   name: string,

@@ -4,53 +4,17 @@
 // isolation level, and DescribeTransactions/ListTransactions.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { FetchRequest, FetchResponse } from '../../src/protocol/messages/fetch.ts'
+import type { FetchResponse } from '../../src/protocol/messages/fetch.ts'
 import { encodeRecordBatch } from '../../src/protocol/records/record.ts'
 import { decodeAll, text } from '../helpers/batches.ts'
 import { testPlatform } from '../helpers/platform.ts'
 import { RawClient } from '../helpers/raw-client.ts'
+import { fetchRequest, produceRequest } from '../helpers/requests.ts'
 
-const ZERO = '00000000-0000-0000-0000-000000000000'
-
-function fetchReq(topic: string, offset: bigint, isolationLevel: 0 | 1, maxWaitMs = 0): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        topicId: ZERO,
-        partitions: [
-          {
-            partition: 0,
-            currentLeaderEpoch: -1,
-            fetchOffset: offset,
-            lastFetchedEpoch: -1,
-            logStartOffset: -1n,
-            partitionMaxBytes: 1 << 20,
-            replicaDirectoryId: ZERO,
-          },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  }
-}
-
-const produceReq = (transactionalId: string | null, topic: string, records: Buffer) => ({
-  transactionalId,
-  acks: -1,
-  timeoutMs: 1000,
-  topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
-})
+const fetchReq = (topic: string, offset: bigint, isolationLevel: 0 | 1, maxWaitMs = 0) =>
+  fetchRequest(topic, offset, { isolationLevel, maxWaitMs })
+const produceReq = (transactionalId: string | null, topic: string, records: Buffer) =>
+  produceRequest(topic, records, { transactionalId })
 
 function summary(r: FetchResponse) {
   const p = r.responses[0]!.partitions[0]!
