@@ -1,5 +1,6 @@
 // The `riffle` command: a table of subcommands, each in its own file under commands/.
 import { isRiffleError } from '../core/errors.ts'
+import { run, runHelp } from './commands/run.ts'
 import { serve, serveHelp } from './commands/serve.ts'
 
 interface Command {
@@ -10,6 +11,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   serve: { summary: 'run the broker, engine and console in this process', help: serveHelp, run: serve },
+  run: { summary: 'run a TypeScript pipeline (its default export) on a data directory', help: runHelp, run },
 }
 
 function usage(): string {

@@ -145,3 +145,37 @@ export {
   type OperatorHarnessOptions,
 } from './testing/operator-harness.ts'
 export { PlanHarness, type PlanEvent, type PlanSnapshot } from './testing/plan-harness.ts'
+
+// Runtime: jobs (a plan bound to sources and sinks), the task loop, checkpoints, embedded I/O
+export {
+  type Job,
+  type JobOptions,
+  type SourceSpec,
+  type SinkSpec,
+  type TopicSourceSpec,
+  type GeneratorSourceSpec,
+  type FileSourceSpec,
+  type TopicSinkSpec,
+  type StdoutSinkSpec,
+  type FileSinkSpec,
+  type Format,
+  type KeyFormat,
+  type Isolation,
+  type Guarantee,
+  type BadRecordPolicy,
+  DEFAULT_JOB_OPTIONS,
+  validPipelineName,
+} from './runtime/job.ts'
+export {
+  PipelineTask,
+  type PipelineTaskOptions,
+  type TaskStats,
+  type TaskState,
+  DEAD_LETTERS,
+} from './runtime/task.ts'
+export { CheckpointStore, type Checkpoint, pipelineDir } from './runtime/checkpoints.ts'
+export type { SourceReader, SinkWriter, SourceBatch, BadRecord } from './io/io.ts'
+export { type TaskIO, type EmbeddedIOOptions, embeddedIO, producerIdsFrom } from './io/embedded.ts'
+export { RecordFormatError, isRecordFormatError, decodeValue, encodeValue, encodeKey } from './io/formats.ts'
+export { TopicSourceReader, visibleRecords } from './io/topic-source.ts'
+export { TopicSinkWriter, MAX_TXN_EPOCH } from './io/topic-sink.ts'

@@ -1,0 +1,185 @@
+// `riffle run <pipeline.ts>`: imports the module, compiles its default export (a Pipeline) and runs
+// it in this process on the data directory, with the platform (log, broker, Kafka and HTTP
+// listeners) started as by `riffle serve`, so Kafka clients can feed the pipeline's input topics and
+// read its output while it runs. SIGINT/SIGTERM ends the run with a final checkpoint (exit 0); a
+// second signal exits at once. A pipeline whose sources are all bounded ends by itself. Progress
+// goes to stderr: stdout belongs to the pipeline (stdout sinks).
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { isPipeline } from '../../api/index.ts'
+import { RiffleError } from '../../core/errors.ts'
+import { childLogger } from '../../core/logging.ts'
+import { parseDuration, systemClock } from '../../core/time.ts'
+import { type Job, PipelineTask, type TaskStats, embeddedIO, producerIdsFrom } from '../../engine/index.ts'
+import { startPlatform } from '../../server/platform.ts'
+import { resolveServeOptions } from '../serve-config.ts'
+
+export const runHelp = `Usage: riffle run <pipeline.ts> [options]
+
+Runs the pipeline that <pipeline.ts> exports as default (see "Pipelines" in README.md) in this
+process, on a data directory, with the broker beside it as in 'riffle serve' so that Kafka clients
+can write the pipeline's input and read its output. Checkpoints go to <data-dir>/pipelines/<name>;
+a restart continues from the latest. SIGINT/SIGTERM stops with a final checkpoint (exit 0).
+
+Options:
+  --data-dir DIR             data directory (default ./data) [RIFFLE_DATA_DIR]
+  --kafka HOST:PORT          Kafka listener (default 127.0.0.1:9092; port 0 picks a free one) [RIFFLE_KAFKA]
+  --http HOST:PORT|off       HTTP API (default 127.0.0.1:8080) [RIFFLE_HTTP]
+  --advertise, --default-partitions, --no-auto-create-topics, --max-request-bytes, --config
+                             as for 'riffle serve'
+  --progress DURATION        how often a progress line goes to stderr (default 5s; 0: start and end only)
+  --bootstrap HOST:PORT      run against an external Kafka cluster instead (not yet supported)
+  -h, --help                 show this help`
+
+const SERVE_OPTIONS = [
+  'data-dir',
+  'kafka',
+  'advertise',
+  'http',
+  'default-partitions',
+  'max-request-bytes',
+  'config',
+] as const
+
+function plural(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+function progressLine(job: Job, s: TaskStats, rate: number | null, now: number): string {
+  const parts = [
+    `in ${plural(s.recordsIn)}${rate === null ? '' : ` (${plural(Math.round(rate))}/s)`}`,
+    `out ${plural(s.recordsOut)}`,
+  ]
+  if (s.skipped > 0) parts.push(`skipped ${plural(s.skipped)}`)
+  if (s.deadLettered > 0) parts.push(`dead-lettered ${plural(s.deadLettered)}`)
+  const cp = s.lastCheckpoint
+  parts.push(cp ? `checkpoint #${cp.id} ${((now - cp.time) / 1000).toFixed(1)}s ago` : 'no checkpoint yet')
+  return `riffle run: ${job.name} ${s.state}: ${parts.join(', ')}\n`
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      kafka: { type: 'string' },
+      advertise: { type: 'string' },
+      http: { type: 'string' },
+      'default-partitions': { type: 'string' },
+      'no-auto-create-topics': { type: 'boolean' },
+      'max-request-bytes': { type: 'string' },
+      config: { type: 'string' },
+      progress: { type: 'string' },
+      bootstrap: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    console.log(runHelp)
+    return 0
+  }
+  if (positionals.length !== 1)
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `give exactly one pipeline module (got ${positionals.length})\n\n${runHelp}`,
+    )
+  if (values.bootstrap !== undefined)
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `--bootstrap ${values.bootstrap}: running against an external Kafka cluster is not yet supported. Run on a data directory instead (--data-dir); its broker serves Kafka clients meanwhile.`,
+    )
+  const progressEvery = parseDuration(values.progress ?? '5s')
+
+  // The platform settings, exactly as `riffle serve` resolves them.
+  const serveArgv: string[] = []
+  for (const name of SERVE_OPTIONS) if (values[name] !== undefined) serveArgv.push(`--${name}`, values[name]!)
+  if (values['no-auto-create-topics']) serveArgv.push('--no-auto-create-topics')
+  const options = resolveServeOptions(serveArgv, process.env)!
+
+  const file = path.resolve(positionals[0]!)
+  let mod: { default?: unknown }
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+  } catch (e) {
+    if (
+      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((e as Error).message).includes(file)
+    )
+      throw new RiffleError('INVALID_ARGUMENT', `cannot find the pipeline module ${file}`)
+    throw e
+  }
+  if (!isPipeline(mod.default))
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `${file} must export a pipeline as default: export default pipeline('name') … (see README.md, "Pipelines")`,
+    )
+  const job = mod.default.compile()
+
+  const log = childLogger('run')
+  const platform = await startPlatform(options)
+  let task: PipelineTask
+  try {
+    task = new PipelineTask(job, {
+      io: embeddedIO({
+        store: platform.store,
+        guarantee: job.options.guarantee,
+        clock: systemClock,
+        producerIds: producerIdsFrom(platform.broker.transactions),
+      }),
+      dataDir: options.dataDir,
+    })
+  } catch (e) {
+    await platform.close()
+    throw e
+  }
+  const http = platform.http ? `${platform.http.host}:${platform.http.port}` : 'off'
+  process.stderr.write(
+    `riffle run: ${job.name} starting: kafka ${platform.kafka.host}:${platform.kafka.port}, http ${http}, ` +
+      `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
+  )
+
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      process.stderr.write(`riffle run: ${signal} again, exiting without a final checkpoint\n`)
+      process.exit(130)
+    }
+    log.info({ signal }, 'stopping the pipeline')
+    task.stop()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  // A line every `progressEvery` while records flow; when idle, one a minute.
+  let last = { time: Date.now(), in: task.stats.recordsIn, out: task.stats.recordsOut, printed: 0 }
+  const timer =
+    progressEvery > 0
+      ? setInterval(() => {
+          const now = Date.now()
+          const { recordsIn, recordsOut } = task.stats
+          if (recordsIn === last.in && recordsOut === last.out && now - last.printed < 60_000) return
+          // The first line's counts may include what the checkpoint restored: no rate for it.
+          const rate =
+            last.printed === 0 ? null : ((recordsIn - last.in) * 1000) / Math.max(1, now - last.time)
+          last = { time: now, in: recordsIn, out: recordsOut, printed: now }
+          process.stderr.write(progressLine(job, task.stats, rate, now))
+        }, progressEvery)
+      : null
+  try {
+    const outcome = await task.run()
+    process.stderr.write(progressLine(job, task.stats, null, Date.now()))
+    if (outcome === 'finished')
+      process.stderr.write(`riffle run: ${job.name} finished: its input is exhausted\n`)
+    return 0
+  } catch (e) {
+    process.stderr.write(`riffle run: ${job.name} failed: ${(e as Error).message}\n`)
+    log.error({ err: e }, 'pipeline failed')
+    return 1
+  } finally {
+    if (timer) clearInterval(timer)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await platform.close()
+  }
+}

@@ -1,0 +1,352 @@
+// Runs a job in one task: one LocalGraph (every operator of the plan, chained in process), its
+// sources and sinks, and its checkpoints. The loop is plain and sequential, which is what makes a
+// checkpoint consistent without barriers: between two iterations every fetched record has gone
+// through the whole graph, so the graph's snapshot, the sources' positions and the sinks' output
+// describe the same moment.
+//
+//   restore the latest checkpoint → sinks recover (finish its commit, abort what followed it)
+//   → write a checkpoint of the starting point → loop:
+//     fetch at most one bounded batch per source (only once the graph has processed the last one)
+//     → push it through the graph → fire processing-time timers → hand output to the sinks and
+//     wait while too much is in flight (backpressure) → every `checkpointEvery`: checkpoint
+//     → nothing to read: wait for data, a timer or stop()
+//   → bounded sources exhausted: end of input (the maximum watermark), a final checkpoint, done;
+//     stop(): a final checkpoint, done.
+//
+// A checkpoint is two-phase: sinks prepare (everything written is durable; exactly-once topic
+// sinks name the transaction to commit), the checkpoint file is written durably, then sinks commit
+// (transaction markers). Everything the task touches outside itself goes through TaskIO, so the
+// same loop can run in a worker thread with proxied readers and writers.
+import { RiffleError } from '../../core/errors.ts'
+import { childLogger } from '../../core/logging.ts'
+import { type Clock, systemClock } from '../../core/time.ts'
+import type { TaskIO } from '../io/embedded.ts'
+import type { BadRecord, SinkWriter, SourceBatch, SourceReader } from '../io/io.ts'
+import { MAX_WATERMARK } from '../model/record.ts'
+import { LocalGraph } from '../plan/local-graph.ts'
+import type { Plan, PlanNode } from '../plan/plan.ts'
+import type { Plain } from '../serde/plain.ts'
+import { type Checkpoint, CheckpointStore, pipelineDir } from './checkpoints.ts'
+import type { Job } from './job.ts'
+import { validPipelineName } from './job.ts'
+
+/** The sinks key under which the dead-letter writer's prepared state is checkpointed. */
+export const DEAD_LETTERS = '$dead-letters'
+
+export type TaskState = 'starting' | 'running' | 'stopping' | 'finished' | 'stopped' | 'failed'
+
+export interface TaskStats {
+  state: TaskState
+  /** Records read (including bad ones), written to sinks, skipped as bad, sent to the dead-letter topic.
+   * Counted since the pipeline first started, as of the last checkpoint plus this run's progress. */
+  recordsIn: number
+  recordsOut: number
+  skipped: number
+  deadLettered: number
+  /** Checkpoints this run has taken. */
+  checkpoints: number
+  lastCheckpoint: { id: number; time: number; durationMs: number } | null
+}
+
+export interface PipelineTaskOptions {
+  io: TaskIO
+  /** The data directory: checkpoints go to `<dataDir>/pipelines/<name>/checkpoints`. */
+  dataDir: string
+  /** Processing time (and checkpoint timing). Default: the system clock. */
+  clock?: Clock
+  /** Longest wait while every source is dry; processing-time timers fire at least this often. Default 100 ms. */
+  idleWaitMs?: number
+}
+
+interface SourceSlot {
+  id: string
+  reader: SourceReader
+  done: boolean
+}
+
+const log = childLogger('pipeline')
+
+function invalid(message: string): never {
+  throw new RiffleError('INVALID_ARGUMENT', message)
+}
+
+export class PipelineTask {
+  readonly job: Job
+  readonly stats: TaskStats = {
+    state: 'starting',
+    recordsIn: 0,
+    recordsOut: 0,
+    skipped: 0,
+    deadLettered: 0,
+    checkpoints: 0,
+    lastCheckpoint: null,
+  }
+  readonly checkpoints: CheckpointStore
+  private readonly clock: Clock
+  private readonly idleWaitMs: number
+  private readonly graph: LocalGraph
+  private readonly sources: SourceSlot[] = []
+  private readonly sinks = new Map<string, SinkWriter>()
+  private readonly deadLetters: SinkWriter | null
+  private lastId = 0
+  private stopping = false
+  private killed = false
+  private wake: AbortController | null = null
+  private running: Promise<'finished' | 'stopped'> | null = null
+
+  constructor(job: Job, options: PipelineTaskOptions) {
+    if (!validPipelineName(job.name))
+      invalid(
+        `invalid pipeline name '${job.name}': use 1 to 200 characters from a-z, A-Z, 0-9, '.', '_' and '-'`,
+      )
+    this.job = job
+    this.clock = options.clock ?? systemClock
+    this.idleWaitMs = options.idleWaitMs ?? 100
+    const nodes = new Map(job.plan.nodes.map((n) => [n.id, n]))
+    for (const id of Object.keys(job.sources))
+      if (nodes.get(id)?.operator !== 'source') invalid(`source '${id}' is not a source node of the plan`)
+    for (const n of job.plan.nodes)
+      if (n.operator === 'source' && !(n.id in job.sources)) invalid(`source node '${n.id}' has no connector`)
+    for (const id of Object.keys(job.sinks)) {
+      if (!nodes.has(id)) invalid(`sink '${id}' is not a node of the plan`)
+      if (job.plan.edges.some((e) => e.from === id)) invalid(`sink '${id}' must be a terminal node`)
+    }
+    if (Object.keys(job.sources).length === 0)
+      invalid(`pipeline '${job.name}' reads nothing: start it with from()`)
+    if (Object.keys(job.sinks).length === 0)
+      invalid(`pipeline '${job.name}' writes nowhere: add a sink with .to()`)
+    this.checkpoints = new CheckpointStore(
+      `${pipelineDir(options.dataDir, job.name)}/checkpoints`,
+      job.options.keepCheckpoints,
+    )
+    for (const [id, spec] of Object.entries(job.sources))
+      this.sources.push({ id, reader: options.io.openSource(spec), done: false })
+    for (const [id, spec] of Object.entries(job.sinks)) this.sinks.set(id, options.io.openSink(spec))
+    const policy = job.options.onBadRecord
+    this.deadLetters = typeof policy === 'object' ? options.io.openDeadLetters(policy.deadLetter) : null
+    // Source nodes get one input channel per partition of what they read.
+    const partitions = new Map(this.sources.map((s) => [s.id, s.reader.partitions]))
+    const plan: Plan = {
+      nodes: job.plan.nodes.map(
+        (n): PlanNode =>
+          n.operator === 'source' ? { ...n, config: { ...n.config, partitions: partitions.get(n.id)! } } : n,
+      ),
+      edges: job.plan.edges,
+    }
+    this.graph = new LocalGraph(plan, {
+      clock: this.clock,
+      sink: (out) => {
+        if (out.kind !== 'records' || out.tag !== undefined) return
+        const writer = this.sinks.get(out.node)
+        if (!writer) return
+        writer.write(out.records)
+        this.stats.recordsOut += out.records.length
+      },
+    })
+  }
+
+  /** Runs until the bounded input is exhausted ('finished') or stop() ('stopped'). */
+  run(): Promise<'finished' | 'stopped'> {
+    this.running ??= this.loop()
+    return this.running
+  }
+
+  /** Ends the run after the current step, with a final checkpoint. */
+  stop(): void {
+    this.stopping = true
+    if (this.stats.state === 'running') this.stats.state = 'stopping'
+    this.wake?.abort()
+  }
+
+  /**
+   * Abandons the run after the current step without a checkpoint or commit, as a crash would (the
+   * output since the last checkpoint stays uncommitted). For tests.
+   */
+  kill(): void {
+    this.killed = true
+    this.stop()
+  }
+
+  private async loop(): Promise<'finished' | 'stopped'> {
+    try {
+      if (await this.restore()) {
+        this.stats.state = 'finished'
+        return 'finished'
+      }
+      await this.checkpoint(false)
+      this.stats.state = this.stopping ? 'stopping' : 'running'
+      const every = this.job.options.checkpointEvery
+      let nextCheckpoint = this.clock.now() + every
+      while (!this.stopping) {
+        let progressed = false
+        for (const s of this.sources) {
+          if (s.done || this.stopping) continue
+          const batch = await s.reader.poll(this.job.options.maxBatchRecords)
+          if (batch) {
+            progressed = true
+            this.deliver(s, batch)
+          }
+          if (s.reader.finished) {
+            // End of this source's input: its maximum watermark fires every window it feeds.
+            s.done = true
+            progressed = true
+            this.graph.watermark(s.id, MAX_WATERMARK)
+          }
+        }
+        this.graph.advanceProcessingTime()
+        await Promise.all([...this.writers()].map((w) => w.flush()))
+        if (this.sources.every((s) => s.done)) {
+          await this.checkpoint(true)
+          this.stats.state = 'finished'
+          return 'finished'
+        }
+        if (this.clock.now() >= nextCheckpoint) {
+          await this.checkpoint(false)
+          nextCheckpoint = this.clock.now() + every
+        }
+        if (!progressed && !this.stopping)
+          await this.waitForData(Math.max(1, Math.min(this.idleWaitMs, nextCheckpoint - this.clock.now())))
+      }
+      if (!this.killed) await this.checkpoint(false)
+      this.stats.state = 'stopped'
+      return 'stopped'
+    } catch (e) {
+      this.stats.state = 'failed'
+      throw e
+    } finally {
+      await this.close()
+    }
+  }
+
+  private *writers(): Iterable<SinkWriter> {
+    yield* this.sinks.values()
+    if (this.deadLetters) yield this.deadLetters
+  }
+
+  /** Loads the latest checkpoint into sources, sinks and graph; true if it says the job is finished. */
+  private async restore(): Promise<boolean> {
+    const cp = this.checkpoints.latest()
+    for (const s of this.sources) {
+      const position = cp?.sources[s.id]
+      if (position !== undefined) s.reader.restore(position)
+      else if (cp)
+        log.warn({ pipeline: this.job.name, source: s.id }, 'source not in the checkpoint: starts afresh')
+    }
+    for (const [id, w] of this.sinks) await w.recover(cp?.sinks[id])
+    await this.deadLetters?.recover(cp?.sinks[DEAD_LETTERS])
+    if (!cp) return false
+    try {
+      this.graph.restore(cp.graph)
+    } catch (e) {
+      throw new RiffleError(
+        'INVALID_ARGUMENT',
+        `checkpoint ${cp.id} of pipeline '${this.job.name}' does not fit this pipeline (${(e as Error).message}): ` +
+          `its operators changed. Keep node names stable with .named(), or delete ${this.checkpoints.dir} to start over`,
+        { cause: e },
+      )
+    }
+    this.lastId = cp.id
+    Object.assign(this.stats, cp.stats)
+    log.info(
+      { pipeline: this.job.name, checkpoint: cp.id, finished: cp.finished },
+      'restored the latest checkpoint',
+    )
+    return cp.finished
+  }
+
+  private deliver(s: SourceSlot, batch: SourceBatch): void {
+    this.stats.recordsIn += batch.records.length + batch.bad.length
+    if (batch.bad.length > 0) this.badRecords(s, batch.bad)
+    if (batch.records.length > 0) this.graph.push(s.id, batch.records, batch.partition)
+  }
+
+  private badRecords(s: SourceSlot, bad: readonly BadRecord[]): void {
+    const policy = this.job.options.onBadRecord
+    if (policy === 'fail') {
+      const b = bad[0]!
+      throw new RiffleError(
+        'INVALID_RECORD',
+        `${s.reader.describe()}: ${b.error.message} (the pipeline's onBadRecord is 'fail'; use 'skip' or a deadLetter topic to go on)`,
+        { cause: b.error },
+      )
+    }
+    if (policy === 'skip') {
+      this.stats.skipped += bad.length
+      log.debug(
+        { pipeline: this.job.name, source: s.id, count: bad.length, error: bad[0]!.error.message },
+        'skipped bad records',
+      )
+      return
+    }
+    this.deadLetters!.write(
+      bad.map((b) => ({
+        timestamp: b.timestamp,
+        value: {
+          key: b.key,
+          value: b.value,
+          timestamp: b.timestamp,
+          headers: [
+            { key: 'riffle.error', value: b.error.message },
+            { key: 'riffle.pipeline', value: this.job.name },
+            { key: 'riffle.source', value: s.reader.describe() },
+            { key: 'riffle.partition', value: String(b.partition) },
+            { key: 'riffle.offset', value: String(b.offset) },
+          ],
+        },
+      })),
+    )
+    this.stats.deadLettered += bad.length
+  }
+
+  private async checkpoint(finished: boolean): Promise<void> {
+    const started = this.clock.now()
+    const sinks: Record<string, Plain> = {}
+    await Promise.all(
+      [...this.sinks].map(async ([id, w]) => {
+        sinks[id] = await w.prepare()
+      }),
+    )
+    if (this.deadLetters) sinks[DEAD_LETTERS] = await this.deadLetters.prepare()
+    const sources: Record<string, Plain> = {}
+    for (const s of this.sources) sources[s.id] = s.reader.position()
+    const { recordsIn, recordsOut, skipped, deadLettered } = this.stats
+    const cp: Checkpoint = {
+      version: 1,
+      id: this.lastId + 1,
+      pipeline: this.job.name,
+      time: Date.now(),
+      finished,
+      sources,
+      sinks,
+      graph: this.graph.snapshot(),
+      stats: { recordsIn, recordsOut, skipped, deadLettered },
+    }
+    await this.checkpoints.write(cp)
+    this.lastId = cp.id
+    // Phase two: only now may the output of this checkpoint become visible.
+    await Promise.all([...this.writers()].map((w) => w.commit()))
+    this.stats.checkpoints++
+    this.stats.lastCheckpoint = { id: cp.id, time: cp.time, durationMs: this.clock.now() - started }
+    log.debug({ pipeline: this.job.name, checkpoint: cp.id, finished }, 'checkpoint complete')
+  }
+
+  private async waitForData(ms: number): Promise<void> {
+    const wake = new AbortController()
+    this.wake = wake
+    const timer = setTimeout(() => wake.abort(), ms)
+    try {
+      await Promise.race(this.sources.filter((s) => !s.done).map((s) => s.reader.waitForData(wake.signal)))
+    } finally {
+      clearTimeout(timer)
+      wake.abort()
+      this.wake = null
+    }
+  }
+
+  private async close(): Promise<void> {
+    await Promise.allSettled([
+      ...this.sources.map((s) => s.reader.close()),
+      ...[...this.writers()].map((w) => w.close()),
+    ])
+  }
+}
