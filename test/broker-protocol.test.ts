@@ -2,6 +2,7 @@
 // in this process. Third-party clients are exercised in test/interop; this file pins down exact
 // responses, error codes and connection behaviour.
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { test } from 'node:test'
 import { decodeResponse, encodeRequest } from '../src/protocol/codec/dispatch.ts'
 import { decodeRecordBatch, encodeRecordBatch } from '../src/protocol/records/record.ts'
@@ -220,6 +221,9 @@ test('fetch long-polls until data arrives or maxWait passes, and reports out-of-
   const out = await c.request(1, 12, fetchReq('poll', 5n, 0))
   assert.equal(out.responses[0]!.partitions[0]!.errorCode, 1)
   assert.equal(out.responses[0]!.partitions[0]!.highWatermark, 1n)
+  // Finished long polls leave nothing behind on the broker's shutdown signal (no per-fetch leak).
+  await Promise.all(Array.from({ length: 40 }, () => c.request(1, 12, fetchReq('poll', 1n, 20))))
+  assert.equal(getEventListeners(p.broker.closing, 'abort').length, 0)
   const missing = await c.request(1, 12, fetchReq('nothing-here', 0n, 0))
   assert.equal(missing.responses[0]!.partitions[0]!.errorCode, 3)
 })

@@ -95,8 +95,8 @@ export class Broker implements BrokerContext {
   advertised: { host: string; port: number }
   readonly autoCreateTopics: boolean
   readonly defaultPartitions: number
-  readonly closing: Promise<void>
-  private signalClosing!: () => void
+  private readonly closer = new AbortController()
+  readonly closing: AbortSignal = this.closer.signal
 
   constructor(options: BrokerOptions) {
     this.store = options.store
@@ -107,9 +107,6 @@ export class Broker implements BrokerContext {
     this.advertised = options.advertised
     this.autoCreateTopics = options.autoCreateTopics ?? true
     this.defaultPartitions = options.defaultPartitions ?? 1
-    this.closing = new Promise((resolve) => {
-      this.signalClosing = resolve
-    })
   }
 
   /** Serves one request. Throws KafkaError for request-level failures (the server closes the connection). */
@@ -205,7 +202,7 @@ export class Broker implements BrokerContext {
    * then the group coordinator; the store is closed by its owner.
    */
   async close(): Promise<void> {
-    this.signalClosing()
+    this.closer.abort()
     await this.transactions.close()
     await this.groups.close()
   }

@@ -8,6 +8,7 @@ export interface BrokerContext {
   readonly advertised: { host: string; port: number }
   readonly autoCreateTopics: boolean
   readonly defaultPartitions: number
-  /** Resolves when the broker begins shutting down; long polls end early on it. */
-  readonly closing: Promise<void>
+  /** Aborted when the broker begins shutting down; long polls end early on it. A signal rather than a
+   * promise so that each waiter can remove its listener (a pending promise would keep every one). */
+  readonly closing: AbortSignal
 }

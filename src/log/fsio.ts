@@ -58,6 +58,25 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** `writeFileAtomic` off the event loop, for writes on hot paths. */
+export async function writeFileAtomicAsync(file: string, data: string): Promise<void> {
+  const tmp = `${file}.tmp`
+  const fh = await fs.promises.open(tmp, 'w')
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await fs.promises.rename(tmp, file)
+  const dir = await fs.promises.open(path.dirname(file), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}
+
 /** Replaces `file` with `data` atomically and durably: write a temp file, fsync, rename, fsync dir. */
 export function writeFileAtomic(file: string, data: string | Buffer): void {
   const tmp = `${file}.tmp`

@@ -8,6 +8,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { RiffleError } from '../core/errors.ts'
+import { childLogger } from '../core/logging.ts'
 import { CONTROL_COMMIT, controlType, encodeMarkerBatch } from '../protocol/records/control.ts'
 import { batchProblemError, checkBatch, restampCrc } from '../protocol/records/header.ts'
 import { readBatchHeader } from '../protocol/records/header.ts'
@@ -15,7 +16,7 @@ import * as L from '../protocol/records/layout.ts'
 import { decodeRecordBatch, decodeRecords } from '../protocol/records/record.ts'
 import { type BatchView, batchesOf } from './batch-cursor.ts'
 import type { LogConfig } from './config.ts'
-import { datasync, fsyncDir, writeAllAt, writeFileAtomic } from './fsio.ts'
+import { datasync, fsyncDir, writeAllAt, writeFileAtomic, writeFileAtomicAsync } from './fsio.ts'
 import { ProducerState, type SequenceVerdict } from './producer-state.ts'
 import { LEADER_EPOCH, Segment, SegmentRetiredError, listSegmentBases } from './segment.ts'
 
@@ -48,6 +49,7 @@ interface PendingAppend {
   reject: (e: unknown) => void
 }
 
+const logger = childLogger('log')
 const LOG_START_FILE = 'log-start-offset'
 const PRODUCER_SNAPSHOT = 'producer-state.json'
 /** Producer state is snapshotted when the durable log has grown this much since the last snapshot. */
@@ -80,6 +82,8 @@ export class PartitionLog {
   /** Idempotent/transactional producer state and aborted transactions, derived from the log. */
   producers = new ProducerState()
   private bytesSinceSnapshot = 0
+  private snapshotBusy = false
+  private snapshotting: Promise<void> = Promise.resolve()
   private queue: PendingAppend[] = []
   private writing = false
   private failure: RiffleError | null = null
@@ -326,14 +330,30 @@ export class PartitionLog {
 
   /**
    * Writes the producer-state snapshot when it matches the durable log end exactly (nothing queued)
-   * and the log has grown enough since the last one, or always with `force` (on close).
+   * and the log has grown enough since the last one, or always with `force` (on close). The state
+   * is captured at that moment; the file is written off the event loop, one write at a time.
    */
-  private maybeSnapshot(force = false): void {
-    if (this.failure || this.queue.length > 0 || this.highWatermark !== this.logEndOffset) return
-    if (!force && this.bytesSinceSnapshot < SNAPSHOT_EVERY_BYTES) return
+  private maybeSnapshot(force = false): Promise<void> {
+    if (this.failure || this.queue.length > 0 || this.highWatermark !== this.logEndOffset)
+      return this.snapshotting
+    if (!force && (this.bytesSinceSnapshot < SNAPSHOT_EVERY_BYTES || this.snapshotBusy))
+      return this.snapshotting
     this.producers.prune(this.logStartOffset)
-    writeFileAtomic(path.join(this.dir, PRODUCER_SNAPSHOT), this.producers.toJSON(this.logEndOffset))
+    const json = this.producers.toJSON(this.logEndOffset)
     this.bytesSinceSnapshot = 0
+    this.snapshotBusy = true
+    this.snapshotting = this.snapshotting
+      .then(() => writeFileAtomicAsync(path.join(this.dir, PRODUCER_SNAPSHOT), json))
+      .catch((e) =>
+        logger.warn(
+          { dir: this.dir, err: (e as Error).message },
+          'producer snapshot failed; the log is replayed on open',
+        ),
+      )
+      .finally(() => {
+        this.snapshotBusy = false
+      })
+    return this.snapshotting
   }
 
   /** Resolves once the high watermark reaches `offset`. */
@@ -495,7 +515,7 @@ export class PartitionLog {
         this.highWatermark = group[group.length - 1]!.endOffset
         for (const p of group) p.resolve()
         group = []
-        this.maybeSnapshot()
+        void this.maybeSnapshot()
         for (const l of this.listeners) l()
       }
     } catch (e) {
@@ -741,7 +761,7 @@ export class PartitionLog {
     if (this.syncTimer) clearInterval(this.syncTimer)
     await this.exclusive(async () => {})
     if (!this.failure) await this.flush().catch(() => {})
-    this.maybeSnapshot(true)
+    await this.maybeSnapshot(true)
     this.closed = true
     for (const s of this.segments) {
       if (!this.failure) {

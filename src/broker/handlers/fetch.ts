@@ -10,6 +10,7 @@ import type { PartitionLog } from '../../log/partition-log.ts'
 import { errorCode, toKafkaError } from '../../protocol/errors.ts'
 import type {
   AbortedTransaction,
+  FetchPartition,
   FetchRequest,
   FetchResponse,
   PartitionData,
@@ -60,57 +61,80 @@ async function readOnce(
   req: FetchRequest,
 ): Promise<{ response: FetchResponse; bytes: number; errors: boolean; logs: PartitionLog[] }> {
   let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff
+  const committed = req.isolationLevel === READ_COMMITTED
+  const found = req.topics.map((t) => {
+    const topic = b.store.topic(t.topic)
+    return t.partitions.map((p) => ({ p, log: topic?.partitions[p.partition] }))
+  })
+  const logs = found.flat().flatMap((x) => (x.log ? [x.log] : []))
+  // When every partition's limit fits in the response limit, the reads are independent: run them
+  // at once. Otherwise they share the budget and go one after another, in request order.
+  const limitSum = found.flat().reduce((sum, x) => sum + (x.log ? x.p.partitionMaxBytes : 0), 0)
+  const results: PartitionData[][] = []
+  if (limitSum <= budget) {
+    for (const group of found) {
+      results.push(
+        await Promise.all(group.map(({ p, log }) => readPartition(log, p, p.partitionMaxBytes, committed))),
+      )
+    }
+  } else {
+    let anyData = false
+    for (const group of found) {
+      const partitions: PartitionData[] = []
+      for (const { p, log } of group) {
+        // Once the response is full, further partitions report their offsets without data;
+        // the first partition always gets at least one batch so a consumer always progresses.
+        const data: PartitionData =
+          budget <= 0 && anyData && log
+            ? partitionData(p.partition, 0, log)
+            : await readPartition(log, p, Math.min(p.partitionMaxBytes, budget), committed)
+        budget -= data.records!.length
+        anyData ||= data.records!.length > 0
+        partitions.push(data)
+      }
+      results.push(partitions)
+    }
+  }
   let bytes = 0
   let errors = false
-  const logs: PartitionLog[] = []
-  const responses: FetchResponse['responses'] = []
-  for (const t of req.topics) {
-    const topic = b.store.topic(t.topic)
-    const partitions: PartitionData[] = []
-    for (const p of t.partitions) {
-      const log = topic?.partitions[p.partition]
-      if (!log) {
-        errors = true
-        partitions.push(partitionData(p.partition, errorCode('UNKNOWN_TOPIC_OR_PARTITION')))
-        continue
-      }
-      logs.push(log)
-      // Once the response is full, further partitions report their offsets without data;
-      // the first partition always gets at least one batch so a consumer always progresses.
-      if (budget <= 0 && bytes > 0) {
-        partitions.push(partitionData(p.partition, 0, log))
-        continue
-      }
-      try {
-        const committed = req.isolationLevel === READ_COMMITTED
-        const from = Number(p.fetchOffset)
-        const { bytes: records } = await log.read(
-          from,
-          Math.min(p.partitionMaxBytes, budget),
-          committed ? log.lastStableOffset : undefined,
-        )
-        budget -= records.length
-        bytes += records.length
-        let aborted: AbortedTransaction[] | null = null
-        if (committed) {
-          const to = records.length > 0 ? endOffsetOf(records) : from
-          aborted = log
-            .abortedTransactions(from, to)
-            .map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }))
-        }
-        partitions.push(partitionData(p.partition, 0, log, records, aborted))
-      } catch (e) {
-        errors = true
-        partitions.push(partitionData(p.partition, toKafkaError(e).code, log))
-      }
-    }
-    responses.push({ topic: t.topic, topicId: t.topicId, partitions })
+  for (const data of results.flat()) {
+    bytes += data.records!.length
+    if (data.errorCode !== 0) errors = true
   }
+  const responses: FetchResponse['responses'] = req.topics.map((t, i) => ({
+    topic: t.topic,
+    topicId: t.topicId,
+    partitions: results[i]!,
+  }))
   return {
     response: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] },
     bytes,
     errors,
     logs,
+  }
+}
+
+/** One partition's part of a fetch: its batches up to `maxBytes`, or its error. */
+async function readPartition(
+  log: PartitionLog | undefined,
+  p: FetchPartition,
+  maxBytes: number,
+  committed: boolean,
+): Promise<PartitionData> {
+  if (!log) return partitionData(p.partition, errorCode('UNKNOWN_TOPIC_OR_PARTITION'))
+  try {
+    const from = Number(p.fetchOffset)
+    const { bytes: records } = await log.read(from, maxBytes, committed ? log.lastStableOffset : undefined)
+    let aborted: AbortedTransaction[] | null = null
+    if (committed) {
+      const to = records.length > 0 ? endOffsetOf(records) : from
+      aborted = log
+        .abortedTransactions(from, to)
+        .map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }))
+    }
+    return partitionData(p.partition, 0, log, records, aborted)
+  } catch (e) {
+    return partitionData(p.partition, toKafkaError(e).code, log)
   }
 }
 
@@ -125,20 +149,24 @@ function waitForAppend(b: BrokerContext, logs: PartitionLog[], ms: number): Prom
     }
     const timer = setTimeout(done, ms)
     for (const log of logs) offs.push(log.onAppend(done))
-    void b.closing.then(done)
+    if (b.closing.aborted) return done()
+    b.closing.addEventListener('abort', done, { once: true })
+    offs.push(() => b.closing.removeEventListener('abort', done))
   })
 }
 
 export async function fetch(b: BrokerContext, req: FetchRequest): Promise<FetchResponse> {
   const deadline = Date.now() + Math.max(0, req.maxWaitMs)
-  let closed = false
-  void b.closing.then(() => {
-    closed = true
-  })
   for (;;) {
     const r = await readOnce(b, req)
     const left = deadline - Date.now()
-    if (r.bytes >= Math.max(1, req.minBytes) || r.errors || left <= 0 || closed || r.logs.length === 0)
+    if (
+      r.bytes >= Math.max(1, req.minBytes) ||
+      r.errors ||
+      left <= 0 ||
+      b.closing.aborted ||
+      r.logs.length === 0
+    )
       return r.response
     await waitForAppend(b, r.logs, left)
   }
