@@ -91,7 +91,13 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     b.push(mb)
     options.onPair?.(rep, mr, mb)
   }
-  const side = (ms: Measurement[]): Side => ({
+  return pairRuns(r, b)
+}
+
+/** Medians and paired ratios of runs made in pairs (run i of each side back to back). */
+export function pairRuns(r: readonly Measurement[], b: readonly Measurement[]): Comparison {
+  if (r.length !== b.length) throw new Error(`unpaired runs: ${r.length} against ${b.length}`)
+  const side = (ms: readonly Measurement[]): Side => ({
     median: median(ms.map((m) => m.value)),
     runs: ms.map((m) => m.value),
     details: ms.map((m) => m.details ?? {}),
@@ -106,4 +112,16 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     ratioOfMedians: riffle.median / baseline.median,
     pairRatios,
   }
+}
+
+/**
+ * The same pairs of runs compared on another figure: `pick` reads it from each run's details (e.g.
+ * the p99 of a latency run whose value is its p50).
+ */
+export function compareOn(
+  c: Comparison,
+  pick: (details: Record<string, number | string>) => number,
+): Comparison {
+  const runs = (s: Side): Measurement[] => s.details.map((d) => ({ value: pick(d), details: d }))
+  return pairRuns(runs(c.riffle), runs(c.baseline))
 }

@@ -80,6 +80,8 @@ export interface CaseResult {
   addedMicrosPerMB?: number
   /** The ratio this case should reach, if one is set, and whether it did. */
   target?: { ratio: number; met: boolean }
+  /** The same runs in a second unit (e.g. msgs/s beside MB/s): medians of each side. */
+  secondary?: { unit: string; riffle: number; baseline: number }
   params: Record<string, number | string | boolean>
 }
 
@@ -168,6 +170,15 @@ export function reportTable(report: BenchReport): string {
     c.target ? `≥ ${c.target.ratio} ${c.target.met ? 'met' : 'NOT MET'}` : '',
   ])
   const headers = ['case', 'riffle', 'baseline', 'baseline is', 'ratio', 'added per MB', 'target']
+  if (report.cases.some((c) => c.secondary)) {
+    // A column for figures in a second unit, only in reports that have any.
+    headers.splice(3, 0, 'riffle / baseline, also')
+    report.cases.forEach((c, i) => {
+      const s = c.secondary
+      rows[i]!.splice(3, 0, s ? `${formatNumber(s.riffle)} / ${formatNumber(s.baseline)} ${s.unit}` : '')
+    })
+    return formatTable(headers, rows, new Set([1, 2, 3, 5, 6]))
+  }
   return formatTable(headers, rows, new Set([1, 2, 4, 5]))
 }
 

@@ -8,11 +8,21 @@ import path from 'node:path'
 import { REPO_DIR } from './report.ts'
 
 const created = new Set<string>()
+const beforeRemoval: Array<() => void> = []
 let hooked = false
 
 function removeAll(): void {
+  for (const hook of beforeRemoval) hook()
   for (const dir of created) fs.rmSync(dir, { recursive: true, force: true })
   created.clear()
+}
+
+/**
+ * Registers a synchronous `hook` run when the scratch directories are removed at exit (and on
+ * Ctrl-C), before they are: e.g. killing a child process that still writes into one of them.
+ */
+export function beforeScratchRemoval(hook: () => void): void {
+  beforeRemoval.push(hook)
 }
 
 /** The parent directory for benchmark data: os.tmpdir() if it shares the repository's device. */
