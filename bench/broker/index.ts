@@ -2,8 +2,18 @@ import path from 'node:path'
 // bench/broker: the Kafka-protocol broker (`riffle serve` as a child process) measured from clients
 // over TCP, next to raw node:fs doing the same disk I/O in the same run: produce throughput (acks=-1,
 // fsync=always), consume throughput reading that data back, and produce-to-consume latency at a
-// fixed rate. See docs/BENCHMARKS.md for what each case and baseline is.
-import { type Comparison, KiB, type Measurement, MiB, compare, compareOn, median } from '../lib/measure.ts'
+// fixed rate; and transactional produce next to non-transactional produce of the same messages,
+// both through the broker. See docs/BENCHMARKS.md for what each case and baseline is.
+import {
+  type Comparison,
+  KiB,
+  type Measurement,
+  MiB,
+  type Side,
+  compare,
+  compareOn,
+  median,
+} from '../lib/measure.ts'
 import type { BenchModule, BenchOptions } from '../lib/module.ts'
 import {
   type BenchReport,
@@ -35,6 +45,7 @@ import {
   rdkafkaProducer,
 } from './rdkafka.ts'
 import { type RunningBroker, runBroker } from './server.ts'
+import { type TxnSession, type TxnShape, buildTxnMessages, txnProducer } from './transactions.ts'
 
 const RECORD_BYTES = 1 * KiB
 const REPS = 15
@@ -74,6 +85,14 @@ const RDKAFKA_LATENCY: RdkafkaSettings = {
 const LATENCY_RATE = 2000
 const LATENCY_RUN_MS = 2000
 
+/**
+ * Transactions of 1,000 messages: 10 Produce requests, each with one 25-message batch for each of
+ * 4 partitions, 5 requests in flight (the most a Kafka client allows an idempotent or transactional
+ * producer); the non-transactional side sends the same requests, 5 in flight, without boundaries.
+ */
+const TXN = { partitions: 4, recordsPerBatch: 25, requestsPerTxn: 10, depth: 5, transactionsPerRun: 64 }
+const TXN_ID = 'riffle-bench-txn'
+
 const BASELINES: Record<string, string> = {
   'writev+fdatasync/round, 4 files': `one file per partition, each behind a minimal group-commit writer (everything queued written with one fs.writev, then one fs.fdatasync, per round), driven by the same ${MAIN.depth} requests in flight, each request appending its batch to every file: the broker's partition writers' I/O, same bytes, same cadence, without network, protocol or broker`,
   'writev+fdatasync/round, 1 file':
@@ -82,6 +101,7 @@ const BASELINES: Record<string, string> = {
     "the broker's own segment files of the topic read by this process with fs.read: rounds of one read of up to 1 MiB per partition, partition after partition, into fresh buffers (the broker's read pattern; page cache, as for the broker)",
   'write+fdatasync, same schedule':
     'the same messages on the same schedule appended by this process to one file through the group-commit writer; latency from the append call to the end of the fdatasync that made the message durable: the floor a fsync=always topic sets, since consumers only see durable data',
+  'non-transactional produce, same messages': `the same broker, the same Produce requests (the same batches without producer id, acks=-1) to another topic with the same partitions and configs, ${TXN.depth} in flight on one connection, sent continuously: what the transactions' protocol (AddPartitionsToTxn, EndTxn, the commit markers, waiting for a transaction's last acknowledgement before ending it) costs on top of producing the same messages`,
 }
 
 /** A per-run log line with broker CPU, when the run has it. */
@@ -139,6 +159,58 @@ async function throughputCase(
     baselineLabel: fields.baselineLabel,
     params: { ...fields.params, ...rates },
     ...(fields.target === undefined ? {} : { targetRatio: fields.target }),
+  })
+  out.secondary = { unit: 'msgs/s', riffle: rates.riffleMsgsPerSec!, baseline: rates.baselineMsgsPerSec! }
+  return out
+}
+
+/** Transactional produce against non-transactional produce of the same messages (both the broker). */
+async function transactionCase(
+  riffle: TxnSession,
+  baseline: TxnSession,
+  count: number,
+  reps: number,
+  opts: BenchOptions,
+  fields: { id: string; title: string; baselineLabel: string; params: CaseResult['params'] },
+): Promise<CaseResult> {
+  const result = await compare({
+    reps,
+    warmup: { riffle: () => riffle.slice(count), baseline: () => baseline.slice(count) },
+    riffle: () => riffle.slice(count),
+    baseline: () => baseline.slice(count),
+    ...onPair(fields.title, 'MB/s', opts),
+  })
+  const rates = msgRates(result)
+  const detail = (s: Side, key: string) => median(s.details.map((d) => Number(d[key])))
+  const riffleTxns = detail(result.riffle, 'transactionsPerSec')
+  const baselineGroups = detail(result.baseline, 'transactionsPerSec')
+  const baselineBroker = detail(result.baseline, 'brokerCores')
+  const baselineClient = detail(result.baseline, 'clientCores')
+  // Per transaction: the wait for AddPartitionsToTxn and for EndTxn (the rest is producing).
+  const perTxn = (key: string) =>
+    median(result.riffle.details.map((d) => Number(d[key]) / Number(d.transactions)))
+  const addMs = perTxn('addPartitionsMs')
+  const endMs = perTxn('endTxnMs')
+  const txnMs = perTxn('ms')
+  console.log(
+    `${summaryLine(fields.title, result, 'MB/s', ['transactional', 'non-transactional'])}; ${formatNumber(riffleTxns)} transactions/s against ${formatNumber(baselineGroups)} groups of 1,000 messages/s, ${formatNumber(rates.riffleMsgsPerSec!)} / ${formatNumber(rates.baselineMsgsPerSec!)} msgs/s, CPU: broker ${rates.brokerCores} / ${baselineBroker.toFixed(2)} cores, client ${rates.clientCores} / ${baselineClient.toFixed(2)} cores; per transaction ${txnMs.toFixed(2)} ms, of which AddPartitionsToTxn ${addMs.toFixed(2)} ms, EndTxn ${endMs.toFixed(2)} ms`,
+  )
+  const out = caseResult(result, {
+    id: fields.id,
+    title: fields.title,
+    unit: 'MB/s',
+    baselineLabel: fields.baselineLabel,
+    params: {
+      ...fields.params,
+      ...rates,
+      riffleTransactionsPerSec: Number(riffleTxns.toFixed(1)),
+      baselineThousandMessageGroupsPerSec: Number(baselineGroups.toFixed(1)),
+      baselineBrokerCores: Number(baselineBroker.toFixed(2)),
+      baselineClientCores: Number(baselineClient.toFixed(2)),
+      riffleMsPerTransaction: Number(txnMs.toFixed(2)),
+      riffleAddPartitionsMsPerTransaction: Number(addMs.toFixed(2)),
+      riffleEndTxnMsPerTransaction: Number(endMs.toFixed(2)),
+    },
   })
   out.secondary = { unit: 'msgs/s', riffle: rates.riffleMsgsPerSec!, baseline: rates.baselineMsgsPerSec! }
   return out
@@ -424,6 +496,57 @@ async function run(opts: BenchOptions): Promise<BenchReport> {
         await baseline.close()
       }
     }
+
+    // 5. Transactional produce against non-transactional produce of the same messages, both through
+    // the broker; then the last transaction read back with read_committed (untimed).
+    {
+      const base = {
+        partitions: TXN.partitions,
+        recordsPerBatch: TXN.recordsPerBatch,
+        recordBytes: RECORD_BYTES,
+        requestsPerTxn: TXN.requestsPerTxn,
+        depth: TXN.depth,
+      }
+      const txnShape: TxnShape = { ...base, topic: 'produce-txn' }
+      const plainShape: TxnShape = { ...base, topic: 'produce-txn-plain' }
+      await broker.createTopic(txnShape.topic, TXN.partitions, TOPIC_CONFIGS)
+      await broker.createTopic(plainShape.topic, TXN.partitions, TOPIC_CONFIGS)
+      const messages = buildTxnMessages(txnShape)
+      const count = Math.max(2, Math.round(TXN.transactionsPerRun * scale))
+      const perTxn = TXN.partitions * TXN.requestsPerTxn * TXN.recordsPerBatch
+      const riffle = await txnProducer(broker, txnShape, messages, TXN_ID)
+      const baseline = await txnProducer(broker, plainShape, messages, null)
+      try {
+        const c = await transactionCase(riffle, baseline, count, reps, opts, {
+          id: `produce-txn-${MAIN.key}`,
+          title: `produce: transactions of ${perTxn.toLocaleString('en-US')} messages, ${TXN.partitions} partitions × ${TXN.requestsPerTxn} requests, ${TXN.depth} in flight`,
+          baselineLabel: 'non-transactional produce, same messages',
+          params: {
+            client:
+              'wire (Riffle codec): InitProducerId v4 once, per transaction AddPartitionsToTxn v3, Produce v9 pipelined, EndTxn v3 commit',
+            acks: -1,
+            fsync: 'always',
+            partitions: TXN.partitions,
+            recordBytes: RECORD_BYTES,
+            messagesPerTransaction: perTxn,
+            requestsPerTransaction: TXN.requestsPerTxn,
+            recordsPerBatch: TXN.recordsPerBatch,
+            requestBytes: messages.requestBytes,
+            inFlight: TXN.depth,
+            transactionsPerRun: count,
+            bytesPerRun: count * TXN.requestsPerTxn * messages.requestBytes,
+          },
+        })
+        // Outside the timed runs: the last transaction must read back whole with read_committed.
+        const verified = await riffle.verifyLastTransaction()
+        console.log(`    verified: ${verified}`)
+        c.params.verification = verified
+        cases.push(c)
+      } finally {
+        await riffle.close()
+        await baseline.close()
+      }
+    }
   } finally {
     for (const c of clients) await c.close()
     await broker.stop()
@@ -433,6 +556,7 @@ async function run(opts: BenchOptions): Promise<BenchReport> {
     'the broker runs as a child process (riffle serve); clients and baselines run in the benchmark process, on the same 2-core machine',
     'consume cases read data just written: both sides are served from the page cache, so they measure the software path, not the disk',
     'latency rows: each figure is the median over the runs of that run’s p50, p99 or maximum; riffleMaxOverAllRuns in the JSON is the largest single latency seen',
+    'transactions row: both sides go through the broker (its baseline is non-transactional produce, not raw node:fs); its params have transactions/s, and each side’s CPU',
   )
   return {
     benchmark: 'broker',
