@@ -3,11 +3,14 @@
 // listeners) started as by `riffle serve`, so Kafka clients can feed the pipeline's input topics and
 // read its output while it runs. SIGINT/SIGTERM ends the run with a final checkpoint (exit 0); a
 // second signal exits at once. A pipeline whose sources are all bounded ends by itself. Progress
-// goes to stderr: stdout belongs to the pipeline (stdout sinks).
+// goes to stderr: stdout belongs to the pipeline (stdout sinks). With --bootstrap the topics live on
+// an external cluster (src/connectors/kafka): no platform starts, the data directory holds only the
+// pipeline's checkpoints, and the broker/listener flags are refused.
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isPipeline } from '../../api/index.ts'
+import { connectKafkaIO } from '../../connectors/kafka/io.ts'
 import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import { parseDuration, systemClock } from '../../core/time.ts'
@@ -29,7 +32,9 @@ Options:
   --advertise, --default-partitions, --no-auto-create-topics, --max-request-bytes, --config
                              as for 'riffle serve'
   --progress DURATION        how often a progress line goes to stderr (default 5s; 0: start and end only)
-  --bootstrap HOST:PORT      run against an external Kafka cluster instead (not yet supported)
+  --bootstrap HOST:PORT      read topic sources and write topic sinks on an external Kafka cluster
+                             instead; no broker or listeners start here, the data directory holds
+                             only checkpoints
   -h, --help                 show this help`
 
 const SERVE_OPTIONS = [
@@ -85,11 +90,16 @@ export async function run(argv: string[]): Promise<number> {
       'INVALID_ARGUMENT',
       `give exactly one pipeline module (got ${positionals.length})\n\n${runHelp}`,
     )
-  if (values.bootstrap !== undefined)
-    throw new RiffleError(
-      'INVALID_ARGUMENT',
-      `--bootstrap ${values.bootstrap}: running against an external Kafka cluster is not yet supported. Run on a data directory instead (--data-dir); its broker serves Kafka clients meanwhile.`,
-    )
+  if (values.bootstrap !== undefined) {
+    const platformOnly = ['kafka', 'advertise', 'http', 'default-partitions', 'max-request-bytes'] as const
+    const given: string[] = platformOnly.filter((name) => values[name] !== undefined)
+    if (values['no-auto-create-topics']) given.push('no-auto-create-topics')
+    if (given.length > 0)
+      throw new RiffleError(
+        'INVALID_ARGUMENT',
+        `--bootstrap runs no broker here, so ${given.map((g) => `--${g}`).join(', ')} cannot apply`,
+      )
+  }
   const progressEvery = parseDuration(values.progress ?? '5s')
 
   // The platform settings, exactly as `riffle serve` resolves them.
@@ -118,27 +128,46 @@ export async function run(argv: string[]): Promise<number> {
   const job = mod.default.compile()
 
   const log = childLogger('run')
-  const platform = await startPlatform(options)
   let task: PipelineTask
-  try {
-    task = new PipelineTask(job, {
-      io: embeddedIO({
-        store: platform.store,
-        guarantee: job.options.guarantee,
-        clock: systemClock,
-        producerIds: producerIdsFrom(platform.broker.transactions),
-      }),
-      dataDir: options.dataDir,
-    })
-  } catch (e) {
-    await platform.close()
-    throw e
+  let closeIO: () => Promise<void>
+  if (values.bootstrap !== undefined) {
+    // An external cluster: no platform here (no log, no listeners); the data directory holds only
+    // the pipeline's checkpoints.
+    const io = await connectKafkaIO({ bootstrap: values.bootstrap, job, clock: systemClock })
+    closeIO = () => io.close()
+    try {
+      task = new PipelineTask(job, { io, dataDir: options.dataDir })
+    } catch (e) {
+      await closeIO()
+      throw e
+    }
+    process.stderr.write(
+      `riffle run: ${job.name} starting: bootstrap ${values.bootstrap}, ` +
+        `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
+    )
+  } else {
+    const platform = await startPlatform(options)
+    closeIO = () => platform.close()
+    try {
+      task = new PipelineTask(job, {
+        io: embeddedIO({
+          store: platform.store,
+          guarantee: job.options.guarantee,
+          clock: systemClock,
+          producerIds: producerIdsFrom(platform.broker.transactions),
+        }),
+        dataDir: options.dataDir,
+      })
+    } catch (e) {
+      await platform.close()
+      throw e
+    }
+    const http = platform.http ? `${platform.http.host}:${platform.http.port}` : 'off'
+    process.stderr.write(
+      `riffle run: ${job.name} starting: kafka ${platform.kafka.host}:${platform.kafka.port}, http ${http}, ` +
+        `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
+    )
   }
-  const http = platform.http ? `${platform.http.host}:${platform.http.port}` : 'off'
-  process.stderr.write(
-    `riffle run: ${job.name} starting: kafka ${platform.kafka.host}:${platform.kafka.port}, http ${http}, ` +
-      `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
-  )
 
   let signals = 0
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -180,6 +209,6 @@ export async function run(argv: string[]): Promise<number> {
     if (timer) clearInterval(timer)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    await platform.close()
+    await closeIO()
   }
 }
