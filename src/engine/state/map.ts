@@ -28,7 +28,7 @@ export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
     const id = keyId(key)
     const cell = map.get(id)
     if (cell === undefined) return undefined
-    if (this.table.expired(cell.t)) {
+    if (this.table.ttl !== undefined && this.table.expired(cell.t)) {
       map.delete(id)
       if (map.size === 0) this.table.delete()
       return undefined
@@ -39,7 +39,17 @@ export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
   put(key: K, value: V): void {
     let map = this.table.get<Map<string, MapCell<K, V>>>()
     if (map === undefined) this.table.set((map = new Map()))
-    map.set(keyId(key), { k: key, v: value, t: this.table.now() })
+    // The write time matters only for a TTL: without one, no clock read.
+    const t = this.table.ttl === undefined ? 0 : this.table.now()
+    const id = keyId(key)
+    const cell = map.get(id)
+    if (cell === undefined) map.set(id, { k: key, v: value, t })
+    else {
+      // Overwrite in place (same effect as a new cell, without the allocation).
+      cell.k = key
+      cell.v = value
+      cell.t = t
+    }
   }
 
   remove(key: K): void {

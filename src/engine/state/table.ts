@@ -48,8 +48,9 @@ export class StateTable {
     return this.scope.now()
   }
 
-  expired(writtenAt: number, now = this.scope.now()): boolean {
-    return this.ttl !== undefined && now - writtenAt >= this.ttl
+  expired(writtenAt: number, now?: number): boolean {
+    // The clock is read only when there is a TTL to check against.
+    return this.ttl !== undefined && (now ?? this.scope.now()) - writtenAt >= this.ttl
   }
 
   get<D>(): D | undefined {

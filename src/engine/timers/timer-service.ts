@@ -27,37 +27,55 @@ export interface TimerService {
 
 interface Entry {
   timer: Timer
-  id: string
+  /** keyId(timer.key), the first level of the index. */
+  kid: string
   seq: number
   dead: boolean
 }
 
+/** Live timers of one domain by key id, namespace and timestamp: no composite string per lookup. */
+type Index = Map<string, Map<string, Map<number, Entry>>>
+
 const before = (a: Entry, b: Entry) =>
   a.timer.timestamp < b.timer.timestamp || (a.timer.timestamp === b.timer.timestamp && a.seq < b.seq)
 
-function timerId(domain: TimeDomain, key: Key | undefined, namespace: string, timestamp: number): string {
-  return `${domain === 'event' ? 'e' : 'p'}${timestamp}|${namespace.length}:${namespace}${keyId(key)}`
-}
-
 export class TimerQueues {
   private readonly queues = { event: new Heap<Entry>(before), processing: new Heap<Entry>(before) }
-  private readonly live = new Map<string, Entry>()
+  private readonly live: Record<TimeDomain, Index> = { event: new Map(), processing: new Map() }
+  private count = 0
   private seq = 0
 
   register(domain: TimeDomain, key: Key | undefined, namespace: string, timestamp: number): void {
-    const id = timerId(domain, key, namespace, timestamp)
-    if (this.live.has(id)) return
-    const entry: Entry = { timer: { domain, key, namespace, timestamp }, id, seq: this.seq++, dead: false }
-    this.live.set(id, entry)
+    const kid = keyId(key)
+    const index = this.live[domain]
+    let byNs = index.get(kid)
+    if (byNs === undefined) index.set(kid, (byNs = new Map()))
+    let byTs = byNs.get(namespace)
+    if (byTs === undefined) byNs.set(namespace, (byTs = new Map()))
+    else if (byTs.has(timestamp)) return
+    const entry: Entry = { timer: { domain, key, namespace, timestamp }, kid, seq: this.seq++, dead: false }
+    byTs.set(timestamp, entry)
+    this.count++
     this.queues[domain].push(entry)
   }
 
   delete(domain: TimeDomain, key: Key | undefined, namespace: string, timestamp: number): void {
-    const id = timerId(domain, key, namespace, timestamp)
-    const entry = this.live.get(id)
+    const entry = this.live[domain].get(keyId(key))?.get(namespace)?.get(timestamp)
     if (entry === undefined) return
     entry.dead = true
-    this.live.delete(id)
+    this.unindex(entry)
+  }
+
+  private unindex(entry: Entry): void {
+    const { domain, namespace, timestamp } = entry.timer
+    const index = this.live[domain]
+    const byNs = index.get(entry.kid)!
+    const byTs = byNs.get(namespace)!
+    byTs.delete(timestamp)
+    this.count--
+    if (byTs.size > 0) return
+    byNs.delete(namespace)
+    if (byNs.size === 0) index.delete(entry.kid)
   }
 
   /** Removes and returns the earliest live timer of `domain` with timestamp ≤ `upTo`. */
@@ -70,7 +88,7 @@ export class TimerQueues {
       }
       if (top.timer.timestamp > upTo) return undefined
       queue.pop()
-      this.live.delete(top.id)
+      this.unindex(top)
       return top.timer
     }
     return undefined
@@ -84,19 +102,24 @@ export class TimerQueues {
   }
 
   get size(): number {
-    return this.live.size
+    return this.count
   }
 
   /** Live timers in firing order per domain (event first), as plain data. */
   snapshot(): Plain {
-    const entries = [...this.live.values()].sort((a, b) =>
+    const entries: Entry[] = []
+    for (const index of [this.live.event, this.live.processing])
+      for (const byNs of index.values()) for (const byTs of byNs.values()) entries.push(...byTs.values())
+    entries.sort((a, b) =>
       a.timer.domain !== b.timer.domain ? (a.timer.domain === 'event' ? -1 : 1) : before(a, b) ? -1 : 1,
     )
     return toPlain(entries.map((e) => [e.timer.domain, e.timer.key, e.timer.namespace, e.timer.timestamp]))
   }
 
   restore(snapshot: Plain): void {
-    this.live.clear()
+    this.live.event.clear()
+    this.live.processing.clear()
+    this.count = 0
     this.queues.event = new Heap<Entry>(before)
     this.queues.processing = new Heap<Entry>(before)
     for (const [domain, key, namespace, ts] of fromPlain(snapshot) as [TimeDomain, Key, string, number][])

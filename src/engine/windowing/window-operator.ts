@@ -55,6 +55,34 @@ interface WindowEntry {
   elements?: TimestampedValue[]
   /** Trigger state by name. */
   trigger: Record<string, unknown>
+  /**
+   * Event-time timers (timestamps) known to be registered in this window's namespace, so that
+   * re-registering them per element can be skipped. Kept exact: removed when such a timer fires or
+   * is deleted; snapshotted with the entry, consistent with the timers of the same snapshot. Absent
+   * (e.g. in older snapshots) only means registering once more, which is idempotent.
+   */
+  timers?: number[]
+}
+
+function knowsTimer(entry: WindowEntry, time: number): boolean {
+  const ts = entry.timers
+  if (ts === undefined) return false
+  for (let i = 0; i < ts.length; i++) if (ts[i] === time) return true
+  return false
+}
+
+function rememberTimer(entry: WindowEntry, time: number): void {
+  if (entry.timers === undefined) entry.timers = [time]
+  else entry.timers.push(time)
+}
+
+function forgetTimer(entry: WindowEntry, time: number): void {
+  const ts = entry.timers
+  if (ts === undefined) return
+  const i = ts.indexOf(time)
+  if (i < 0) return
+  if (ts.length === 1) entry.timers = undefined
+  else ts.splice(i, 1)
 }
 
 const WINDOWS = { name: 'windows' }
@@ -76,13 +104,16 @@ class WindowTriggerContext implements TriggerMergeContext {
     return this.ctx.processingTime
   }
   registerEventTimeTimer(time: number): void {
+    if (knowsTimer(this.entry, time)) return
     this.ctx.timers.registerEventTimeTimer(time, this.entry.id)
+    rememberTimer(this.entry, time)
   }
   registerProcessingTimeTimer(time: number): void {
     this.ctx.timers.registerProcessingTimeTimer(time, this.entry.id)
   }
   deleteEventTimeTimer(time: number): void {
     this.ctx.timers.deleteEventTimeTimer(time, this.entry.id)
+    forgetTimer(this.entry, time)
   }
   deleteProcessingTimeTimer(time: number): void {
     this.ctx.timers.deleteProcessingTimeTimer(time, this.entry.id)
@@ -157,7 +188,8 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
 
   private processElement(r: StreamRecord<T>, ctx: OperatorContext): void {
     const state = this.windows(ctx)
-    const assigned = this.assigner.assign(r.timestamp, ctx.processingTime)
+    // Event-time assigners ignore the processing time: read the clock only for the others.
+    const assigned = this.assigner.assign(r.timestamp, this.assigner.eventTime ? 0 : ctx.processingTime)
     let accepted = false
     for (const w of assigned) {
       const entry = this.assigner.merging ? this.mergeInto(w, state, ctx) : this.entryFor(w, state, ctx)
@@ -203,6 +235,8 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
     for (const m of merged) {
       this.trigger.clear(m.window, new WindowTriggerContext(ctx, m))
       this.deleteCleanup(m, ctx)
+      // Same namespace as the target: its timers may just have been deleted, so forget them all.
+      if (m.id === id) target.timers = undefined
       this.absorb(target, m)
       state.remove(m.id)
     }
@@ -275,20 +309,28 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
   private registerCleanup(entry: WindowEntry, ctx: OperatorContext): void {
     const t = this.cleanupTime(entry.window)
     if (!Number.isFinite(t)) return
-    if (this.assigner.eventTime) ctx.timers.registerEventTimeTimer(t, entry.id)
-    else ctx.timers.registerProcessingTimeTimer(t, entry.id)
+    if (this.assigner.eventTime) {
+      // Usually the trigger's end-of-window timer (allowedLateness 0), registered already.
+      if (knowsTimer(entry, t)) return
+      ctx.timers.registerEventTimeTimer(t, entry.id)
+      rememberTimer(entry, t)
+    } else ctx.timers.registerProcessingTimeTimer(t, entry.id)
   }
 
   private deleteCleanup(entry: WindowEntry, ctx: OperatorContext): void {
     const t = this.cleanupTime(entry.window)
-    if (this.assigner.eventTime) ctx.timers.deleteEventTimeTimer(t, entry.id)
-    else ctx.timers.deleteProcessingTimeTimer(t, entry.id)
+    if (this.assigner.eventTime) {
+      ctx.timers.deleteEventTimeTimer(t, entry.id)
+      forgetTimer(entry, t)
+    } else ctx.timers.deleteProcessingTimeTimer(t, entry.id)
   }
 
   onTimer(timer: Timer, ctx: OperatorContext): void {
     const state = this.windows(ctx)
     const entry = state.get(timer.namespace)
     if (entry === undefined) return
+    // The timer has fired, so it is no longer registered.
+    if (timer.domain === 'event') forgetTimer(entry, timer.timestamp)
     const w = entry.window
     const tctx = new WindowTriggerContext(ctx, entry)
     const result =
