@@ -10,14 +10,8 @@
 import { Admin, Consumer, Producer } from '@platformatic/kafka'
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
-import type { TaskIO } from '../../engine/io/embedded.ts'
-import { FileSinkWriter } from '../../engine/io/file-sink.ts'
-import { FileSourceReader } from '../../engine/io/file-source.ts'
-import { GeneratorSourceReader } from '../../engine/io/generator-source.ts'
-import { StdoutSinkWriter } from '../../engine/io/stdout-sink.ts'
-import type { StreamRecord } from '../../engine/model/record.ts'
+import { type TaskIO, taskIO } from '../../engine/io/task-io.ts'
 import type { Job } from '../../engine/runtime/job.ts'
-import type { RecordInput } from '../../protocol/records/record.ts'
 import { KafkaSinkWriter } from './sink.ts'
 import { KafkaSourceReader, type TopicInfo } from './source.ts'
 import { KafkaTransactions } from './transactions.ts'
@@ -103,42 +97,13 @@ export async function connectKafkaIO(o: KafkaIOOptions): Promise<KafkaIO> {
     }
     const partitionsOf = (topic: string): number => infos.get(topic)!.leaders.length
     return {
-      openSource(spec) {
-        switch (spec.kind) {
-          case 'topic':
-            return new KafkaSourceReader(consumer, spec, infos.get(spec.topic)!)
-          case 'generator':
-            return new GeneratorSourceReader(spec, o.clock)
-          case 'file':
-            return new FileSourceReader(spec, o.clock)
-          default: {
-            const unknown: never = spec
-            throw new Error(`unknown source ${JSON.stringify(unknown)}`)
-          }
-        }
-      },
-      openSink(spec) {
-        switch (spec.kind) {
-          case 'topic':
-            return new KafkaSinkWriter(to, spec, partitionsOf(spec.topic))
-          case 'stdout':
-            return new StdoutSinkWriter(spec)
-          case 'file':
-            return new FileSinkWriter(spec, { exactlyOnce })
-          default: {
-            const unknown: never = spec
-            throw new Error(`unknown sink ${JSON.stringify(unknown)}`)
-          }
-        }
-      },
-      openDeadLetters(topic) {
-        return new KafkaSinkWriter(
-          to,
-          { kind: 'topic', topic, format: 'bytes', keyFormat: 'bytes' },
-          partitionsOf(topic),
-          (r: StreamRecord) => r.value as RecordInput,
-        )
-      },
+      ...taskIO(
+        {
+          source: (spec) => new KafkaSourceReader(consumer, spec, infos.get(spec.topic)!),
+          sink: (spec, encode) => new KafkaSinkWriter(to, spec, partitionsOf(spec.topic), encode),
+        },
+        { clock: o.clock, exactlyOnce },
+      ),
       close: closeAll,
     }
   } catch (e) {

@@ -5,23 +5,12 @@ import type { TransactionApi } from '../../broker/broker.ts'
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
 import type { LogStore } from '../../log/store.ts'
-import type { RecordInput } from '../../protocol/records/record.ts'
-import type { StreamRecord } from '../model/record.ts'
-import type { Guarantee, SinkSpec, SourceSpec } from '../runtime/job.ts'
-import { FileSinkWriter } from './file-sink.ts'
-import { FileSourceReader } from './file-source.ts'
-import { GeneratorSourceReader } from './generator-source.ts'
-import type { SinkWriter, SourceReader } from './io.ts'
-import { StdoutSinkWriter } from './stdout-sink.ts'
+import type { Guarantee } from '../runtime/job.ts'
+import { type TaskIO, taskIO } from './task-io.ts'
 import { TopicSinkWriter } from './topic-sink.ts'
 import { TopicSourceReader } from './topic-source.ts'
 
-export interface TaskIO {
-  openSource(spec: SourceSpec): SourceReader
-  openSink(spec: SinkSpec): SinkWriter
-  /** A topic sink for raw Kafka records (the dead-letter topic): values are RecordInputs. */
-  openDeadLetters(topic: string): SinkWriter
-}
+export type { TaskIO } from './task-io.ts'
 
 export interface EmbeddedIOOptions {
   store: LogStore
@@ -32,51 +21,15 @@ export interface EmbeddedIOOptions {
 }
 
 export function embeddedIO(o: EmbeddedIOOptions): TaskIO {
-  const exactlyOnce = o.guarantee === 'exactly-once'
-  return {
-    openSource(spec) {
-      switch (spec.kind) {
-        case 'topic':
-          return new TopicSourceReader(o.store, spec)
-        case 'generator':
-          return new GeneratorSourceReader(spec, o.clock)
-        case 'file':
-          return new FileSourceReader(spec, o.clock)
-        default: {
-          const unknown: never = spec
-          throw new Error(`unknown source ${JSON.stringify(unknown)}`)
-        }
-      }
+  const transactional = o.guarantee === 'exactly-once'
+  return taskIO(
+    {
+      source: (spec) => new TopicSourceReader(o.store, spec),
+      sink: (spec, encode) =>
+        new TopicSinkWriter(o.store, spec, { transactional, producerIds: o.producerIds, encode }),
     },
-    openSink(spec) {
-      switch (spec.kind) {
-        case 'topic':
-          return new TopicSinkWriter(o.store, spec, {
-            transactional: exactlyOnce,
-            producerIds: o.producerIds,
-          })
-        case 'stdout':
-          return new StdoutSinkWriter(spec)
-        case 'file':
-          return new FileSinkWriter(spec, { exactlyOnce })
-        default: {
-          const unknown: never = spec
-          throw new Error(`unknown sink ${JSON.stringify(unknown)}`)
-        }
-      }
-    },
-    openDeadLetters(topic) {
-      return new TopicSinkWriter(
-        o.store,
-        { kind: 'topic', topic, format: 'bytes', keyFormat: 'bytes' },
-        {
-          transactional: exactlyOnce,
-          producerIds: o.producerIds,
-          encode: (r: StreamRecord) => r.value as RecordInput,
-        },
-      )
-    },
-  }
+    { clock: o.clock, exactlyOnce: transactional },
+  )
 }
 
 /**
