@@ -48,23 +48,34 @@ function positiveInt(value: string | number, what: string): number {
   return n
 }
 
+/** The platform's command-line options, shared by `riffle serve` and `riffle run`. */
+export const SERVE_OPTIONS = {
+  'data-dir': { type: 'string' },
+  kafka: { type: 'string' },
+  advertise: { type: 'string' },
+  http: { type: 'string' },
+  'default-partitions': { type: 'string' },
+  'no-auto-create-topics': { type: 'boolean' },
+  'max-request-bytes': { type: 'string' },
+  config: { type: 'string' },
+} as const
+
+/** Values of SERVE_OPTIONS as parseArgs returns them. */
+export type ServeValues = {
+  [K in keyof typeof SERVE_OPTIONS]?: (typeof SERVE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string
+}
+
 /** Returns null for --help. */
 export function resolveServeOptions(argv: string[], env: NodeJS.ProcessEnv): PlatformOptions | null {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      'data-dir': { type: 'string' },
-      kafka: { type: 'string' },
-      advertise: { type: 'string' },
-      http: { type: 'string' },
-      'default-partitions': { type: 'string' },
-      'no-auto-create-topics': { type: 'boolean' },
-      'max-request-bytes': { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...SERVE_OPTIONS, help: { type: 'boolean', short: 'h' } },
   })
-  if (values.help) return null
+  return values.help ? null : resolveServeValues(values, env)
+}
+
+/** The platform settings from parsed flags, the environment, the config file and the defaults. */
+export function resolveServeValues(values: ServeValues, env: NodeJS.ProcessEnv): PlatformOptions {
   const configPath = values.config ?? env.RIFFLE_CONFIG
   let file: FileConfig = {}
   if (configPath) {

@@ -16,7 +16,7 @@ import { childLogger } from '../../core/logging.ts'
 import { parseDuration, systemClock } from '../../core/time.ts'
 import { type Job, PipelineTask, type TaskStats, embeddedIO, producerIdsFrom } from '../../engine/index.ts'
 import { startPlatform } from '../../server/platform.ts'
-import { resolveServeOptions } from '../serve-config.ts'
+import { SERVE_OPTIONS, resolveServeValues } from '../serve-config.ts'
 
 export const runHelp = `Usage: riffle run <pipeline.ts> [options]
 
@@ -36,16 +36,6 @@ Options:
                              instead; no broker or listeners start here, the data directory holds
                              only checkpoints
   -h, --help                 show this help`
-
-const SERVE_OPTIONS = [
-  'data-dir',
-  'kafka',
-  'advertise',
-  'http',
-  'default-partitions',
-  'max-request-bytes',
-  'config',
-] as const
 
 function plural(n: number): string {
   return n.toLocaleString('en-US')
@@ -68,14 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      'data-dir': { type: 'string' },
-      kafka: { type: 'string' },
-      advertise: { type: 'string' },
-      http: { type: 'string' },
-      'default-partitions': { type: 'string' },
-      'no-auto-create-topics': { type: 'boolean' },
-      'max-request-bytes': { type: 'string' },
-      config: { type: 'string' },
+      ...SERVE_OPTIONS,
       progress: { type: 'string' },
       bootstrap: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -103,10 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const progressEvery = parseDuration(values.progress ?? '5s')
 
   // The platform settings, exactly as `riffle serve` resolves them.
-  const serveArgv: string[] = []
-  for (const name of SERVE_OPTIONS) if (values[name] !== undefined) serveArgv.push(`--${name}`, values[name]!)
-  if (values['no-auto-create-topics']) serveArgv.push('--no-auto-create-topics')
-  const options = resolveServeOptions(serveArgv, process.env)!
+  const options = resolveServeValues(values, process.env)
 
   const file = path.resolve(positionals[0]!)
   let mod: { default?: unknown }
