@@ -13,3 +13,4 @@ export {
   type ConfigKey,
 } from './config.ts'
 export { lockDataDir, type DirLock } from './lock.ts'
+export { forEachBatch } from './replay.ts'

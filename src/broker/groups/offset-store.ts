@@ -15,9 +15,9 @@
 import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import type { PartitionLog } from '../../log/partition-log.ts'
+import { forEachBatch } from '../../log/replay.ts'
 import type { LogStore } from '../../log/store.ts'
 import { CONTROL_COMMIT, controlType } from '../../protocol/records/control.ts'
-import { checkBatch, lastOffsetOf } from '../../protocol/records/header.ts'
 import * as L from '../../protocol/records/layout.ts'
 import { type RecordInput, decodeRecordBatch, encodeRecordBatch } from '../../protocol/records/record.ts'
 import {
@@ -60,7 +60,6 @@ export interface OffsetsTxnMarker {
 
 /** Records per batch are capped so a large tombstone sweep never exceeds max.message.bytes. */
 const MAX_BATCH_BYTES = 256 * 1024
-const REPLAY_READ_BYTES = 1024 * 1024
 const log = childLogger('groups')
 
 const tpKey = (topic: string, partition: number): string => `${partition}:${topic}`
@@ -93,41 +92,29 @@ export class OffsetStore {
   }
 
   private async replay(): Promise<void> {
-    const p = this.partition
-    let next = p.logStartOffset
-    const end = p.highWatermark
     let records = 0
-    while (next < end) {
-      const { bytes } = await p.read(next, REPLAY_READ_BYTES)
-      if (bytes.length === 0) break
-      for (let pos = 0; pos < bytes.length; ) {
-        const size = checkBatch(bytes, pos)
-        if (typeof size !== 'number')
-          throw new Error(`${CONSUMER_OFFSETS_TOPIC}: bad batch at ${next}: ${size}`)
-        next = Number(lastOffsetOf(bytes, pos)) + 1
-        const attributes = bytes.readInt16BE(pos + L.ATTRIBUTES)
-        const { header, records: batch } = decodeRecordBatch(bytes, pos)
-        if ((attributes & L.ATTR_CONTROL) !== 0) {
-          // A transaction marker: the producer's pending offsets are committed or dropped.
-          const type = controlType(batch[0]?.key ?? null)
-          if (type >= 0) this.resolveTxn(header.producerId, header.producerEpoch, type === CONTROL_COMMIT)
-        } else {
-          const producerId = (attributes & L.ATTR_TRANSACTIONAL) !== 0 ? header.producerId : null
-          if (producerId !== null) {
-            this.txnSequences.set(producerId, {
-              epoch: header.producerEpoch,
-              next: header.baseSequence + header.lastOffsetDelta + 1,
-            })
-          }
-          for (const r of batch) {
-            if (r.key === null) continue
-            records++
-            this.replayRecord(r.key, r.value, Number(r.offset), producerId)
-          }
-        }
-        pos += size
+    await forEachBatch(this.partition, (bytes, pos) => {
+      const attributes = bytes.readInt16BE(pos + L.ATTRIBUTES)
+      const { header, records: batch } = decodeRecordBatch(bytes, pos)
+      if ((attributes & L.ATTR_CONTROL) !== 0) {
+        // A transaction marker: the producer's pending offsets are committed or dropped.
+        const type = controlType(batch[0]?.key ?? null)
+        if (type >= 0) this.resolveTxn(header.producerId, header.producerEpoch, type === CONTROL_COMMIT)
+        return
       }
-    }
+      const producerId = (attributes & L.ATTR_TRANSACTIONAL) !== 0 ? header.producerId : null
+      if (producerId !== null) {
+        this.txnSequences.set(producerId, {
+          epoch: header.producerEpoch,
+          next: header.baseSequence + header.lastOffsetDelta + 1,
+        })
+      }
+      for (const r of batch) {
+        if (r.key === null) continue
+        records++
+        this.replayRecord(r.key, r.value, Number(r.offset), producerId)
+      }
+    })
     if (records > 0) log.debug({ records, groups: this.committed.size }, 'loaded committed offsets')
   }
 

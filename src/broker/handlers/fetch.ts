@@ -15,7 +15,7 @@ import type {
   FetchResponse,
   PartitionData,
 } from '../../protocol/messages/fetch.ts'
-import { checkBatch, lastOffsetOf } from '../../protocol/records/header.ts'
+import { endOffsetOf } from '../../protocol/records/header.ts'
 import type { BrokerContext } from '../context.ts'
 
 const EMPTY = Buffer.alloc(0)
@@ -42,18 +42,6 @@ function partitionData(
     preferredReadReplica: -1,
     records,
   }
-}
-
-/** The offset after the last batch in `bytes` (whole batches, as the log returns them). */
-function endOffsetOf(bytes: Buffer): number {
-  let end = -1
-  for (let pos = 0; pos < bytes.length; ) {
-    const size = checkBatch(bytes, pos)
-    if (typeof size !== 'number') break
-    end = Number(lastOffsetOf(bytes, pos)) + 1
-    pos += size
-  }
-  return end
 }
 
 async function readOnce(

@@ -4,8 +4,8 @@
 // replay of the partition.
 import { childLogger } from '../../core/logging.ts'
 import type { PartitionLog } from '../../log/partition-log.ts'
+import { forEachBatch } from '../../log/replay.ts'
 import type { LogStore } from '../../log/store.ts'
-import { checkBatch, lastOffsetOf } from '../../protocol/records/header.ts'
 import * as L from '../../protocol/records/layout.ts'
 import { decodeRecordBatch, encodeRecordBatch } from '../../protocol/records/record.ts'
 import {
@@ -24,7 +24,6 @@ export const TRANSACTION_STATE_CONFIGS: Readonly<Record<string, string>> = Objec
   'cleanup.policy': 'compact',
 })
 
-const REPLAY_READ_BYTES = 1024 * 1024
 const log = childLogger('transactions')
 
 export interface ReplayedState {
@@ -51,43 +50,30 @@ export class TransactionStateLog {
 
   private async replay(): Promise<ReplayedState> {
     const state: ReplayedState = { transactions: new Map(), nextBlockStart: 0n }
-    const p = this.partition
-    let next = p.logStartOffset
-    const end = p.highWatermark
-    while (next < end) {
-      const { bytes } = await p.read(next, REPLAY_READ_BYTES)
-      if (bytes.length === 0) break
-      for (let pos = 0; pos < bytes.length; ) {
-        const size = checkBatch(bytes, pos)
-        if (typeof size !== 'number')
-          throw new Error(`${TRANSACTION_STATE_TOPIC}: bad batch at offset ${next}: ${size}`)
-        next = Number(lastOffsetOf(bytes, pos)) + 1
-        if ((bytes.readInt16BE(pos + L.ATTRIBUTES) & L.ATTR_CONTROL) === 0) {
-          for (const r of decodeRecordBatch(bytes, pos).records) {
-            if (r.key === null) continue
-            try {
-              const key = decodeTxnKey(r.key)
-              if (key.kind === 'txn') {
-                const value = r.value === null ? null : decodeTxnValue(r.value)
-                if (r.value === null) state.transactions.delete(key.transactionalId)
-                else if (value === null)
-                  log.warn({ offset: Number(r.offset) }, 'skipping an unknown value version')
-                else state.transactions.set(key.transactionalId, value)
-              } else if (key.kind === 'producer-id-block' && r.value !== null) {
-                const block = decodeProducerIdBlockValue(r.value)
-                if (block !== null && block > state.nextBlockStart) state.nextBlockStart = block
-              }
-            } catch (e) {
-              log.warn(
-                { offset: Number(r.offset), err: e },
-                `skipping an undecodable ${TRANSACTION_STATE_TOPIC} record`,
-              )
-            }
+    await forEachBatch(this.partition, (bytes, pos) => {
+      if ((bytes.readInt16BE(pos + L.ATTRIBUTES) & L.ATTR_CONTROL) !== 0) return
+      for (const r of decodeRecordBatch(bytes, pos).records) {
+        if (r.key === null) continue
+        try {
+          const key = decodeTxnKey(r.key)
+          if (key.kind === 'txn') {
+            const value = r.value === null ? null : decodeTxnValue(r.value)
+            if (r.value === null) state.transactions.delete(key.transactionalId)
+            else if (value === null)
+              log.warn({ offset: Number(r.offset) }, 'skipping an unknown value version')
+            else state.transactions.set(key.transactionalId, value)
+          } else if (key.kind === 'producer-id-block' && r.value !== null) {
+            const block = decodeProducerIdBlockValue(r.value)
+            if (block !== null && block > state.nextBlockStart) state.nextBlockStart = block
           }
+        } catch (e) {
+          log.warn(
+            { offset: Number(r.offset), err: e },
+            `skipping an undecodable ${TRANSACTION_STATE_TOPIC} record`,
+          )
         }
-        pos += size
       }
-    }
+    })
     return state
   }
 

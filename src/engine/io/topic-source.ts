@@ -7,7 +7,7 @@ import { childLogger } from '../../core/logging.ts'
 import type { PartitionLog } from '../../log/partition-log.ts'
 import type { LogStore } from '../../log/store.ts'
 import { CONTROL_ABORT, controlType } from '../../protocol/records/control.ts'
-import { checkBatch } from '../../protocol/records/header.ts'
+import { checkBatch, endOffsetOf } from '../../protocol/records/header.ts'
 import * as L from '../../protocol/records/layout.ts'
 import { type KafkaRecord, decodeRecordBatch } from '../../protocol/records/record.ts'
 import type { StreamRecord } from '../model/record.ts'
@@ -136,7 +136,7 @@ export class TopicSourceReader implements SourceReader {
       ahead = {
         records: visibleRecords(read.bytes, aborted).filter((d) => d.offset >= from && d.offset < limit),
         // What the read covered but did not yield (control batches, aborted data) is passed over.
-        end: Math.min(lastOffsetOf(read.bytes) + 1, limit),
+        end: Math.min(endOffsetOf(read.bytes), limit),
       }
     }
     const take = ahead.records.splice(0, maxRecords)
@@ -198,14 +198,4 @@ export class TopicSourceReader implements SourceReader {
   }
 
   async close(): Promise<void> {}
-}
-
-function lastOffsetOf(bytes: Buffer): number {
-  let last = -1
-  for (let pos = 0; pos < bytes.length; ) {
-    const size = bytes.readInt32BE(pos + L.BATCH_LENGTH) + L.LOG_OVERHEAD
-    last = Number(bytes.readBigInt64BE(pos + L.BASE_OFFSET)) + bytes.readInt32BE(pos + L.LAST_OFFSET_DELTA)
-    pos += size
-  }
-  return last
 }

@@ -80,6 +80,18 @@ export function lastOffsetOf(buf: Buffer, pos = 0): bigint {
   return buf.readBigInt64BE(pos + L.BASE_OFFSET) + BigInt(buf.readInt32BE(pos + L.LAST_OFFSET_DELTA))
 }
 
+/** The offset after the last whole, valid batch of concatenated `bytes` (as a log read returns them), or -1. */
+export function endOffsetOf(bytes: Buffer): number {
+  let end = -1
+  for (let pos = 0; pos < bytes.length; ) {
+    const size = checkBatch(bytes, pos)
+    if (typeof size !== 'number') break
+    end = Number(lastOffsetOf(bytes, pos)) + 1
+    pos += size
+  }
+  return end
+}
+
 /** Recomputes and stores the CRC of the batch at `pos` after a header field it covers was changed. */
 export function restampCrc(buf: Buffer, pos: number, size: number): void {
   buf.writeUInt32BE(crc32c(buf.subarray(pos + L.ATTRIBUTES, pos + size)), pos + L.CRC)

@@ -7,6 +7,7 @@ export {
   checkBatch,
   batchProblemError,
   lastOffsetOf,
+  endOffsetOf,
   restampCrc,
 } from './header.ts'
 export {
