@@ -58,21 +58,57 @@ function limitOf(options: DecompressOptions | undefined): number {
   return limit
 }
 
+/** One codec's four operations; `limit` bounds decompressed output. */
+interface CodecImpl {
+  compress(data: Buffer): Buffer
+  decompress(data: Buffer, limit: number): Buffer
+  compressAsync(data: Buffer): Promise<Buffer>
+  decompressAsync(data: Buffer, limit: number): Promise<Buffer>
+}
+
+/** Codec 0 passes data through unchanged, with the output limit applied for symmetry. */
+function uncompressed(data: Buffer, limit: number): Buffer {
+  if (data.length > limit) throw tooLarge(0, limit, 'size')
+  return data
+}
+
+const CODECS: Readonly<Record<CompressionCodec, CodecImpl>> = {
+  0: {
+    compress: (d) => d,
+    decompress: uncompressed,
+    compressAsync: async (d) => d,
+    decompressAsync: async (d, limit) => uncompressed(d, limit),
+  },
+  1: {
+    compress: compressGzip,
+    decompress: decompressGzip,
+    compressAsync: compressGzipAsync,
+    decompressAsync: decompressGzipAsync,
+  },
+  2: {
+    compress: compressSnappy,
+    decompress: decompressSnappy,
+    compressAsync: compressSnappyAsync,
+    decompressAsync: decompressSnappyAsync,
+  },
+  3: {
+    compress: compressLz4,
+    decompress: decompressLz4,
+    compressAsync: compressLz4Async,
+    decompressAsync: decompressLz4Async,
+  },
+  4: {
+    compress: compressZstd,
+    decompress: decompressZstd,
+    compressAsync: compressZstdAsync,
+    decompressAsync: decompressZstdAsync,
+  },
+}
+
 /** Compresses `data` as Kafka producers do. Codec 0 (none) returns `data` itself, not a copy. */
 export function compress(codec: CompressionCodec, data: Buffer): Buffer {
   checkCodec(codec)
-  switch (codec) {
-    case 0:
-      return data
-    case 1:
-      return compressGzip(data)
-    case 2:
-      return compressSnappy(data)
-    case 3:
-      return compressLz4(data)
-    case 4:
-      return compressZstd(data)
-  }
+  return CODECS[codec].compress(data)
 }
 
 /**
@@ -81,37 +117,13 @@ export function compress(codec: CompressionCodec, data: Buffer): Buffer {
  */
 export function decompress(codec: CompressionCodec, data: Buffer, options?: DecompressOptions): Buffer {
   checkCodec(codec)
-  const limit = limitOf(options)
-  switch (codec) {
-    case 0:
-      if (data.length > limit) throw tooLarge(codec, limit, 'size')
-      return data
-    case 1:
-      return decompressGzip(data, limit)
-    case 2:
-      return decompressSnappy(data, limit)
-    case 3:
-      return decompressLz4(data, limit)
-    case 4:
-      return decompressZstd(data, limit)
-  }
+  return CODECS[codec].decompress(data, limitOf(options))
 }
 
 /** compress() on the threadpool. Argument errors still reject rather than throw. */
 export async function compressAsync(codec: CompressionCodec, data: Buffer): Promise<Buffer> {
   checkCodec(codec)
-  switch (codec) {
-    case 0:
-      return data
-    case 1:
-      return compressGzipAsync(data)
-    case 2:
-      return compressSnappyAsync(data)
-    case 3:
-      return compressLz4Async(data)
-    case 4:
-      return compressZstdAsync(data)
-  }
+  return CODECS[codec].compressAsync(data)
 }
 
 /** decompress() on the threadpool, with the same errors (as rejections). */
@@ -121,18 +133,5 @@ export async function decompressAsync(
   options?: DecompressOptions,
 ): Promise<Buffer> {
   checkCodec(codec)
-  const limit = limitOf(options)
-  switch (codec) {
-    case 0:
-      if (data.length > limit) throw tooLarge(codec, limit, 'size')
-      return data
-    case 1:
-      return decompressGzipAsync(data, limit)
-    case 2:
-      return decompressSnappyAsync(data, limit)
-    case 3:
-      return decompressLz4Async(data, limit)
-    case 4:
-      return decompressZstdAsync(data, limit)
-  }
+  return CODECS[codec].decompressAsync(data, limitOf(options))
 }
