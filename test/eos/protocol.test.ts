@@ -158,8 +158,18 @@ test('a transaction on the wire: records behind the LSO, a read_committed long p
     { producerId, firstOffset: 0n },
   ])
   assert.deepEqual(summary(await c.request(1, 12, fetchReq('rc', 4n, 1))).aborted, [])
-  const described = await c.request(65, 0, { transactionalIds: ['raw-tx'] })
-  assert.equal(described.transactionStates[0]!.transactionState, 'CompleteAbort')
+  // EndTxn answers once PrepareAbort is durable; the markers and then CompleteAbort follow
+  // asynchronously, so the final state is awaited (bounded) before it is asserted.
+  let state = ''
+  for (
+    const deadline = Date.now() + 5000;
+    Date.now() < deadline;
+    await new Promise((r) => setTimeout(r, 20))
+  ) {
+    state = (await c.request(65, 0, { transactionalIds: ['raw-tx'] })).transactionStates[0]!.transactionState
+    if (state !== 'PrepareAbort') break
+  }
+  assert.equal(state, 'CompleteAbort')
   // The aborted producer's batch is still recognised as already written (same epoch, same sequence),
   // but the transaction is over: the coordinator refuses it.
   const again = await c.request(0, 9, produceReq('raw-tx', 'rc', txnBatch))
