@@ -76,3 +76,16 @@ test('transactions: open, abort and commit markers, the first unstable offset, a
   assert.deepEqual(s.aborted, [])
   assert.equal(ProducerState.fromJSON('{not json'), null)
 })
+
+test('a transaction left open when its epoch was bumped is aborted by the first batch of the new epoch', () => {
+  const s = new ProducerState()
+  // Epoch 4 writes offsets 20–21 and never gets a marker here; epoch 5 starts a new transaction at 30.
+  s.onBatch(7n, 4, meta(0, 1, 20), true)
+  s.onBatch(7n, 5, meta(0, 0, 30), true)
+  assert.equal(s.firstUnstableOffset(), 30)
+  assert.deepEqual(s.abortedOverlapping(0, 100), [{ producerId: 7n, firstOffset: 20, lastOffset: 29 }])
+  // The new transaction's commit covers only its own records.
+  s.onMarker(7n, 5, true, 0, 31)
+  assert.equal(s.firstUnstableOffset(), null)
+  assert.deepEqual(s.abortedOverlapping(0, 100), [{ producerId: 7n, firstOffset: 20, lastOffset: 29 }])
+})

@@ -85,6 +85,12 @@ export class ProducerState {
       entry = { epoch, batches: [], txnFirstOffset: -1, coordinatorEpoch: -1 }
       this.producers.set(producerId, entry)
     } else if (epoch > entry.epoch) {
+      // A transaction of an older epoch still open here had its epoch bumped by the coordinator
+      // (fenced): it can never commit, so it is aborted at this point. Without this, the next
+      // transaction's marker would close it and its records would count as that one's.
+      if (entry.txnFirstOffset >= 0)
+        this.aborted.push({ producerId, firstOffset: entry.txnFirstOffset, lastOffset: meta.firstOffset - 1 })
+      entry.txnFirstOffset = -1
       entry.epoch = epoch
       entry.batches = []
     }
