@@ -8,6 +8,7 @@ import { systemClock } from '../../src/core/time.ts'
 import type { SinkWriter, StreamRecord, TaskIO } from '../../src/engine/index.ts'
 import { PipelineTask } from '../../src/engine/index.ts'
 import { GeneratorSourceReader } from '../../src/engine/io/generator-source.ts'
+import type { CheckpointStore } from '../../src/engine/runtime/checkpoints.ts'
 import { now } from '../lib/measure.ts'
 
 export class MemorySink implements SinkWriter {
@@ -57,7 +58,7 @@ export async function runEngine(p: Pipeline, dataDir: string): Promise<EngineRun
   }
   const task = new PipelineTask(job, { io, dataDir })
   // Time spent writing checkpoints (JSON, write, fsync, rename, directory fsync), and their size.
-  const store = task.checkpoints
+  const store = task.checkpoints as CheckpointStore
   const write = store.write.bind(store)
   let cpMs = 0
   let cpBytes = 0

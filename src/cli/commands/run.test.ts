@@ -3,11 +3,9 @@
 // restarts, the read_committed output equals the expected output exactly, nothing missing and
 // nothing twice.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { pathToFileURL } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
 import {
   type Click,
@@ -18,57 +16,15 @@ import {
   produce,
   windowCounts,
 } from '../../../test/helpers/pipelines.ts'
+import { type Run, apiUrl, riffleRun as spawnRun } from '../../../test/helpers/riffle-run.ts'
 import { tempDir } from '../../../test/helpers/tmp.ts'
 import { SeededRandom } from '../../engine/testing/random.ts'
 import { LogStore } from '../../log/store.ts'
 
 const root = path.resolve(import.meta.dirname, '../../..')
-const cli = path.join(root, 'src/cli/main.ts')
 
-interface Run {
-  child: ChildProcess
-  stderr: () => string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** Resolves once stderr matches `pattern` (rejects if the process exits first). */
-  waitFor(pattern: RegExp): Promise<RegExpExecArray>
-}
-
-function riffleRun(args: string[]): Run {
-  const child = spawn(process.execPath, [cli, 'run', ...args, '--kafka', '127.0.0.1:0', '--http', 'off'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RIFFLE_LOG_LEVEL: 'warn' },
-  })
-  let stderr = ''
-  const waiters = new Set<() => void>()
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString()
-    for (const w of waiters) w()
-  })
-  child.stdout!.resume()
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
-  return {
-    child,
-    stderr: () => stderr,
-    exited,
-    waitFor(pattern) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = pattern.exec(stderr)
-          if (!m) return
-          waiters.delete(check)
-          resolve(m)
-        }
-        waiters.add(check)
-        check()
-        void exited.then(() => {
-          if (waiters.delete(check)) reject(new Error(`exited before ${pattern}:\n${stderr}`))
-        })
-      })
-    },
-  }
-}
+/** `riffle run` beside its own broker on free ports. */
+const riffleRun = (args: string[]): Run => spawnRun([...args, '--kafka', '127.0.0.1:0', '--http', 'off'])
 
 async function withStore<T>(dir: string, f: (store: LogStore) => Promise<T>): Promise<T> {
   const store = LogStore.open(dir, { maintenanceIntervalMs: 0 })
@@ -155,7 +111,7 @@ test('exactly once across SIGKILLs at random moments: the read_committed output 
   const partitions = 3
   const input = clicks(partitions, 12_000, 11)
   await withStore(dir, (store) => produce(store, 'clicks', input))
-  const api = pathToFileURL(path.join(root, 'src/api/index.ts')).href
+  const api = apiUrl
   const file = path.join(dir, 'eos.ts')
   fs.writeFileSync(
     file,

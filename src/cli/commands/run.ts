@@ -10,7 +10,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isPipeline } from '../../api/index.ts'
-import { connectKafkaIO } from '../../connectors/kafka/io.ts'
+import { ScaledOutRun } from '../../connectors/kafka/scale-out.ts'
 import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import { parseDuration, systemClock } from '../../core/time.ts'
@@ -108,22 +108,24 @@ export async function run(argv: string[]): Promise<number> {
   const job = mod.default.compile()
 
   const log = childLogger('run')
-  let task: PipelineTask
+  let task: Pick<PipelineTask, 'stats' | 'stop' | 'run'>
   let closeIO: () => Promise<void>
   if (values.bootstrap !== undefined) {
-    // An external cluster: no platform here (no log, no listeners); the data directory holds only
-    // the pipeline's checkpoints.
-    const io = await connectKafkaIO({ bootstrap: values.bootstrap, job, clock: systemClock })
-    closeIO = () => io.close()
-    try {
-      task = new PipelineTask(job, { io, dataDir: options.dataDir })
-    } catch (e) {
-      await closeIO()
-      throw e
-    }
+    // An external cluster: no platform here (no log, no listeners). This process joins the
+    // pipeline's consumer group and runs the tasks the group assigns it; checkpoints live in the
+    // cluster's state topics, so any member can take any task over.
+    const scaled = await ScaledOutRun.connect({
+      bootstrap: values.bootstrap,
+      job,
+      clock: systemClock,
+      dataDir: options.dataDir,
+    })
+    task = scaled
+    closeIO = async () => {}
+    const stages = scaled.staged.stages.map((s) => `${s.id}×${s.parallelism}`).join(', ')
     process.stderr.write(
-      `riffle run: ${job.name} starting: bootstrap ${values.bootstrap}, ` +
-        `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
+      `riffle run: ${job.name} starting: bootstrap ${values.bootstrap}, consumer group riffle-pipeline-${job.name}, ` +
+        `stages ${stages}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
     )
   } else {
     const platform = await startPlatform(options)

@@ -7,8 +7,9 @@
 // source stops at the end offsets listed when the run started.
 import type { Consumer } from '@platformatic/kafka'
 import { childLogger } from '../../core/logging.ts'
+import { type ExchangeItem, decodeExchange } from '../../engine/io/exchange.ts'
 import { decodeValue, isRecordFormatError } from '../../engine/io/formats.ts'
-import type { BadRecord, SourceBatch, SourceReader } from '../../engine/io/io.ts'
+import type { BadRecord, ChannelMark, SourceBatch, SourceReader } from '../../engine/io/io.ts'
 import type { StreamRecord } from '../../engine/model/record.ts'
 import type { TopicSourceSpec } from '../../engine/runtime/job.ts'
 import type { Plain } from '../../engine/serde/plain.ts'
@@ -38,6 +39,8 @@ interface Decoded {
   timestamp: number
   key: Buffer | null
   value: Buffer | null
+  /** Exchange topics: the record decoded when fetched (runs are cut by its writer). */
+  item?: ExchangeItem
 }
 
 interface ReadAhead {
@@ -48,6 +51,7 @@ interface ReadAhead {
 interface TopicPosition {
   offsets: number[]
   next: number
+  ended?: number[]
 }
 
 type AnyConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>
@@ -91,66 +95,79 @@ export class KafkaSourceReader implements SourceReader {
   private readonly consumer: AnyConsumer
   private readonly spec: TopicSourceSpec
   private readonly info: TopicInfo
+  /** The topic partitions this reader reads (all, or the one of `spec.partition`); arrays below are
+   * indexed by position in this list, the slot. */
+  private readonly parts: number[]
   private offsets: number[]
   private readonly ends: number[] | null
   private readonly ahead: (ReadAhead | null)[]
   private next = 0
   private fetching: Promise<void> | null = null
   private failure: unknown = null
+  /** Exchange topics: the upstream tasks whose end of input (the maximum watermark) has arrived. */
+  private ended = new Set<number>()
 
   constructor(consumer: AnyConsumer, spec: TopicSourceSpec, info: TopicInfo) {
     this.consumer = consumer
     this.spec = spec
     this.info = info
-    const n = info.leaders.length
-    this.offsets = Array.from({ length: n }, (_, p) =>
+    const all = info.leaders.length
+    if (spec.partition !== undefined && !(spec.partition >= 0 && spec.partition < all))
+      throw new Error(`topic ${spec.topic} has ${all} partitions, no partition ${spec.partition}`)
+    this.parts = spec.partition === undefined ? Array.from({ length: all }, (_, p) => p) : [spec.partition]
+    this.offsets = this.parts.map((p) =>
       spec.startFrom === 'earliest' ? (info.earliest[p] ?? 0) : (info.latest[p] ?? 0),
     )
-    this.ends = spec.bounded ? Array.from({ length: n }, (_, p) => info.latest[p] ?? 0) : null
-    this.ahead = Array.from({ length: n }, () => null)
+    this.ends = spec.bounded ? this.parts.map((p) => info.latest[p] ?? 0) : null
+    this.ahead = this.parts.map(() => null)
   }
 
+  /** Input channels: a channel per partition read, or per upstream task of an exchange. */
   get partitions(): number {
-    return this.info.leaders.length
+    return this.spec.exchange ? this.spec.exchange.writers : this.parts.length
   }
 
   get finished(): boolean {
-    return this.ends !== null && this.offsets.every((o, p) => o >= this.ends![p]!)
+    if (this.spec.exchange)
+      return this.ended.size >= this.spec.exchange.writers && this.ahead.every((a) => a === null)
+    return this.ends !== null && this.offsets.every((o, i) => o >= this.ends![i]!)
   }
 
   describe(): string {
-    return `topic ${this.spec.topic}`
+    return this.spec.partition === undefined
+      ? `topic ${this.spec.topic}`
+      : `topic ${this.spec.topic} partition ${this.spec.partition}`
   }
 
-  private wanted(p: number): boolean {
-    return this.ahead[p] === null && (this.ends === null || this.offsets[p]! < this.ends[p]!)
+  private wanted(i: number): boolean {
+    return this.ahead[i] === null && (this.ends === null || this.offsets[i]! < this.ends[i]!)
   }
 
   /** One Fetch per leader for every partition with nothing read ahead; fills `ahead`. */
   private fetch(maxWaitMs: number): Promise<void> {
     if (this.fetching) return this.fetching
     const byLeader = new Map<number, number[]>()
-    for (let p = 0; p < this.partitions; p++) {
-      if (!this.wanted(p)) continue
-      const leader = this.info.leaders[p]!
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p])
+    for (let i = 0; i < this.parts.length; i++) {
+      if (!this.wanted(i)) continue
+      const leader = this.info.leaders[this.parts[i]!]!
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), i])
     }
     if (byLeader.size === 0) return Promise.resolve()
     const requested = this.offsets.slice()
     this.fetching = Promise.all(
-      [...byLeader].map(async ([node, parts]) => {
+      [...byLeader].map(async ([node, slots]) => {
         const res = await this.consumer.fetch({
           node,
           minBytes: 1,
-          maxBytes: FETCH_BYTES * parts.length,
+          maxBytes: FETCH_BYTES * slots.length,
           maxWaitTime: maxWaitMs,
           isolationLevel: this.spec.isolation === 'read_committed' ? 1 : 0,
           topics: [
             {
               topicId: this.info.topicId,
-              partitions: parts.map((p) => ({
-                partition: p,
-                fetchOffset: BigInt(requested[p]!),
+              partitions: slots.map((i) => ({
+                partition: this.parts[i]!,
+                fetchOffset: BigInt(requested[i]!),
                 partitionMaxBytes: FETCH_BYTES,
                 currentLeaderEpoch: -1,
                 lastFetchedEpoch: -1,
@@ -159,7 +176,10 @@ export class KafkaSourceReader implements SourceReader {
           ],
         })
         for (const t of res.responses)
-          for (const part of t.partitions) this.accept(part, requested[part.partitionIndex]!)
+          for (const part of t.partitions) {
+            const i = this.parts.indexOf(part.partitionIndex)
+            if (i >= 0) this.accept(i, part, requested[i]!)
+          }
       }),
     ).then(
       () => {
@@ -173,9 +193,13 @@ export class KafkaSourceReader implements SourceReader {
     return this.fetching
   }
 
-  private accept(part: FetchResult['responses'][number]['partitions'][number], from: number): void {
-    const p = part.partitionIndex
-    if (p < 0 || p >= this.partitions || this.offsets[p] !== from || this.ahead[p]) return
+  private accept(
+    i: number,
+    part: FetchResult['responses'][number]['partitions'][number],
+    from: number,
+  ): void {
+    const p = this.parts[i]!
+    if (this.offsets[i] !== from || this.ahead[i]) return
     if (part.errorCode === OFFSET_OUT_OF_RANGE) {
       const start = Number(part.logStartOffset)
       if (start > from) {
@@ -183,7 +207,7 @@ export class KafkaSourceReader implements SourceReader {
           { topic: this.spec.topic, partition: p, from, to: start },
           'records were deleted before the pipeline read them; continuing at the log start',
         )
-        this.offsets[p] = start
+        this.offsets[i] = start
         return
       }
     }
@@ -191,14 +215,16 @@ export class KafkaSourceReader implements SourceReader {
       throw new Error(`fetch from ${this.spec.topic}/${p}@${from} failed with Kafka error ${part.errorCode}`)
     const batches = part.records ?? []
     if (batches.length === 0) return
-    const limit = this.ends ? this.ends[p]! : Number.POSITIVE_INFINITY
+    const limit = this.ends ? this.ends[i]! : Number.POSITIVE_INFINITY
     const lastBatch = batches[batches.length - 1]!
     const end = Math.min(Number(lastBatch.firstOffset) + lastBatch.lastOffsetDelta + 1, limit)
     const records = visibleBatchRecords(batches, part.abortedTransactions ?? []).filter(
       (d) => d.offset >= from && d.offset < limit,
     )
     if (end <= from && records.length === 0) return
-    this.ahead[p] = { records, end }
+    if (this.spec.exchange)
+      for (const d of records) d.item = decodeExchange(d.value, this.origin(i, d.offset))
+    this.ahead[i] = { records, end }
   }
 
   private throwIfFailed(): void {
@@ -220,35 +246,41 @@ export class KafkaSourceReader implements SourceReader {
   }
 
   private take(maxRecords: number): SourceBatch | null {
-    const n = this.partitions
-    for (let i = 0; i < n; i++) {
-      const p = (this.next + i) % n
-      const ahead = this.ahead[p]
+    const n = this.parts.length
+    for (let k = 0; k < n; k++) {
+      const i = (this.next + k) % n
+      const ahead = this.ahead[i]
       if (!ahead) continue
-      const take = ahead.records.splice(0, maxRecords)
+      const take = this.spec.exchange
+        ? ahead.records.splice(0, exchangeRun(ahead.records, maxRecords))
+        : ahead.records.splice(0, maxRecords)
       const more = ahead.records.length > 0
-      this.offsets[p] = more ? ahead.records[0]!.offset : ahead.end
-      this.ahead[p] = more ? ahead : null
+      this.offsets[i] = more ? ahead.records[0]!.offset : ahead.end
+      this.ahead[i] = more ? ahead : null
       if (take.length === 0) continue
-      this.next = (p + 1) % n
-      return this.decode(p, take)
+      this.next = (i + 1) % n
+      return this.spec.exchange ? this.decodeExchange(take) : this.decode(i, take)
     }
     return null
   }
 
-  private decode(p: number, take: Decoded[]): SourceBatch {
+  private origin(i: number, offset?: number): string {
+    return `${this.spec.topic}/${this.parts[i]}${offset === undefined ? '' : `@${offset}`}`
+  }
+
+  private decode(i: number, take: Decoded[]): SourceBatch {
     const records: StreamRecord[] = []
     const bad: BadRecord[] = []
     for (const d of take) {
       try {
         records.push({
-          value: decodeValue(this.spec.format, d.value, `${this.spec.topic}/${p}@${d.offset}`),
+          value: decodeValue(this.spec.format, d.value, this.origin(i, d.offset)),
           timestamp: d.timestamp,
         })
       } catch (e) {
         if (!isRecordFormatError(e)) throw e
         bad.push({
-          partition: p,
+          partition: this.parts[i]!,
           offset: d.offset,
           timestamp: d.timestamp,
           key: d.key,
@@ -257,7 +289,25 @@ export class KafkaSourceReader implements SourceReader {
         })
       }
     }
-    return { partition: p, records, bad }
+    return { partition: i, records, bad }
+  }
+
+  /** A run taken by exchangeRun: data of one upstream task, or marks. */
+  private decodeExchange(take: Decoded[]): SourceBatch {
+    const records: StreamRecord[] = []
+    const marks: ChannelMark[] = []
+    let channel = 0
+    for (const d of take) {
+      const item = d.item!
+      if (item.kind === 'data') {
+        channel = item.writer
+        records.push(item.record)
+      } else if (item.kind === 'watermark') {
+        marks.push({ channel: item.writer, watermark: item.watermark })
+        if (item.watermark === Number.POSITIVE_INFINITY) this.ended.add(item.writer)
+      } else marks.push({ channel: item.writer, idle: true })
+    }
+    return { partition: channel, records, bad: [], marks }
   }
 
   async waitForData(signal: AbortSignal): Promise<void> {
@@ -276,23 +326,35 @@ export class KafkaSourceReader implements SourceReader {
 
   position(): Plain {
     const s: TopicPosition = { offsets: this.offsets.slice(), next: this.next }
+    if (this.spec.exchange) s.ended = [...this.ended]
     return s as unknown as Plain
   }
 
   restore(position: Plain): void {
     const s = position as unknown as TopicPosition
-    if (s.offsets.length > this.partitions)
+    if (s.offsets.length > this.parts.length)
       throw new Error(
-        `topic ${this.spec.topic} has ${this.partitions} partitions, the checkpoint has ${s.offsets.length}`,
+        `${this.describe()} has ${this.parts.length} partitions to read, the checkpoint has ${s.offsets.length}`,
       )
-    this.offsets = Array.from(
-      { length: this.partitions },
-      (_, i) => s.offsets[i] ?? this.info.earliest[i] ?? 0,
-    )
-    this.next = s.next % this.partitions
+    this.offsets = this.parts.map((p, i) => s.offsets[i] ?? this.info.earliest[p] ?? 0)
+    this.next = s.next % this.parts.length
+    this.ended = new Set(s.ended ?? [])
     this.ahead.fill(null)
   }
 
   /** Does not wait for a long-polling fetch: closing the consumer (KafkaIO.close) ends it. */
   async close(): Promise<void> {}
+}
+
+/**
+ * How many of `records` to take as one batch from an exchange topic: a run of data records of one
+ * upstream task (the batch's channel), or a run of marks.
+ */
+function exchangeRun(records: Decoded[], max: number): number {
+  if (records.length === 0) return 0
+  const kindOf = (d: Decoded): number => (d.item!.kind === 'data' ? d.item!.writer : -1)
+  const first = kindOf(records[0]!)
+  let n = 1
+  while (n < records.length && n < max && kindOf(records[n]!) === first) n++
+  return n
 }

@@ -8,10 +8,10 @@ import { toPlain } from '../serde/plain.ts'
 
 /** A record whose bytes do not match the source's format. `origin` says where it came from. */
 export class RecordFormatError extends RiffleError {
-  readonly format: Format | 'json' | 'string'
+  readonly format: Format | 'exchange'
   readonly origin: string
 
-  constructor(format: Format, origin: string, message: string, options?: { cause?: unknown }) {
+  constructor(format: Format | 'exchange', origin: string, message: string, options?: { cause?: unknown }) {
     super('INVALID_RECORD', `${origin}: not ${format}: ${message}`, options)
     this.name = 'RecordFormatError'
     this.format = format

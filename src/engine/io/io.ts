@@ -17,11 +17,16 @@ export interface BadRecord {
   error: RecordFormatError
 }
 
+/** A watermark (or idleness) of one input channel, for sources that receive them from upstream. */
+export type ChannelMark = { channel: number; watermark: number } | { channel: number; idle: true }
+
 export interface SourceBatch {
-  /** The input channel (topic partition) the records come from. */
+  /** The input channel (topic partition, or upstream task of an exchange) the records come from. */
   partition: number
   records: StreamRecord[]
   bad: BadRecord[]
+  /** Exchange sources: channel watermarks that follow the records, in order. */
+  marks?: ChannelMark[]
 }
 
 export interface SourceReader {
@@ -53,6 +58,10 @@ export interface SourceReader {
  */
 export interface SinkWriter {
   write(records: readonly StreamRecord[]): void
+  /** The output watermark of the sink's node (exchange sinks pass it on; others ignore it). */
+  watermark?(watermark: number): void
+  /** The sink's node went idle. */
+  idle?(): void
   /** Sends buffered records and waits until no more than the in-flight bound is outstanding. */
   flush(): Promise<void>
   prepare(): Promise<Plain>

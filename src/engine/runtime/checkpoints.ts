@@ -33,7 +33,20 @@ export function pipelineDir(dataDir: string, name: string): string {
   return path.join(dataDir, 'pipelines', name)
 }
 
-export class CheckpointStore {
+/**
+ * Where a task keeps its checkpoints: files in the data directory (CheckpointStore), or, for a
+ * scaled-out pipeline, a state topic written inside the task's transaction (connectors/kafka).
+ */
+export interface CheckpointStorage {
+  /** For messages: where the checkpoints are, and so what to delete to start over. */
+  readonly where: string
+  /** The newest complete checkpoint, or null. */
+  load(): Promise<Checkpoint | null>
+  /** Durable once it resolves (or, in a transaction, once that commits). */
+  write(cp: Checkpoint): Promise<void>
+}
+
+export class CheckpointStore implements CheckpointStorage {
   readonly dir: string
   private readonly keep: number
 
@@ -42,6 +55,14 @@ export class CheckpointStore {
     this.keep = Math.max(1, keep)
     fs.mkdirSync(dir, { recursive: true })
     for (const f of fs.readdirSync(dir)) if (f.endsWith('.tmp')) fs.rmSync(path.join(dir, f), { force: true })
+  }
+
+  get where(): string {
+    return this.dir
+  }
+
+  async load(): Promise<Checkpoint | null> {
+    return this.latest()
   }
 
   /** Ids of the checkpoint files present, oldest first. */

@@ -34,6 +34,14 @@ export interface TopicSourceSpec {
   isolation: Isolation
   /** Partitions of the topic if the pipeline has to create it. */
   partitions?: number
+  /** Read only this partition of the topic (one task of a scaled-out pipeline); default: all. */
+  partition?: number
+  /**
+   * An exchange topic between two stages of a scaled-out pipeline (see plan/stages.ts): records
+   * carry their key, event time and writer, and watermark marks from each of `writers` upstream
+   * tasks become the input channels' watermarks.
+   */
+  exchange?: { writers: number }
 }
 
 export interface GeneratorSourceSpec {
@@ -68,6 +76,11 @@ export interface TopicSinkSpec {
   partitions?: number
   /** The Kafka key of a value. Default: the record's key (set by keyBy and kept by keyed operators). */
   key?(value: unknown): Key | undefined
+  /**
+   * An exchange topic written by task `writer` of a stage: each record goes to the partition keyBy
+   * chose for it, with its key and event time, and the task's watermarks go to every partition.
+   */
+  exchange?: { writer: number }
 }
 
 export interface StdoutSinkSpec {

@@ -26,7 +26,7 @@ import { MAX_WATERMARK } from '../model/record.ts'
 import { LocalGraph } from '../plan/local-graph.ts'
 import type { Plan, PlanNode } from '../plan/plan.ts'
 import type { Plain } from '../serde/plain.ts'
-import { type Checkpoint, CheckpointStore, pipelineDir } from './checkpoints.ts'
+import { type Checkpoint, type CheckpointStorage, CheckpointStore, pipelineDir } from './checkpoints.ts'
 import type { Job } from './job.ts'
 import { validPipelineName } from './job.ts'
 
@@ -56,6 +56,8 @@ export interface PipelineTaskOptions {
   clock?: Clock
   /** Longest wait while every source is dry; processing-time timers fire at least this often. Default 100 ms. */
   idleWaitMs?: number
+  /** Where checkpoints go. Default: files under `dataDir` (see above). */
+  checkpoints?: CheckpointStorage
 }
 
 interface SourceSlot {
@@ -81,7 +83,7 @@ export class PipelineTask {
     checkpoints: 0,
     lastCheckpoint: null,
   }
-  readonly checkpoints: CheckpointStore
+  readonly checkpoints: CheckpointStorage
   private readonly clock: Clock
   private readonly idleWaitMs: number
   private readonly graph: LocalGraph
@@ -115,10 +117,12 @@ export class PipelineTask {
       invalid(`pipeline '${job.name}' reads nothing: start it with from()`)
     if (Object.keys(job.sinks).length === 0)
       invalid(`pipeline '${job.name}' writes nowhere: add a sink with .to()`)
-    this.checkpoints = new CheckpointStore(
-      `${pipelineDir(options.dataDir, job.name)}/checkpoints`,
-      job.options.keepCheckpoints,
-    )
+    this.checkpoints =
+      options.checkpoints ??
+      new CheckpointStore(
+        `${pipelineDir(options.dataDir, job.name)}/checkpoints`,
+        job.options.keepCheckpoints,
+      )
     for (const [id, spec] of Object.entries(job.sources))
       this.sources.push({ id, reader: options.io.openSource(spec), done: false })
     for (const [id, spec] of Object.entries(job.sinks)) this.sinks.set(id, options.io.openSink(spec))
@@ -136,11 +140,14 @@ export class PipelineTask {
     this.graph = new LocalGraph(plan, {
       clock: this.clock,
       sink: (out) => {
-        if (out.kind !== 'records' || out.tag !== undefined) return
         const writer = this.sinks.get(out.node)
         if (!writer) return
-        writer.write(out.records)
-        this.stats.recordsOut += out.records.length
+        if (out.kind === 'watermark') writer.watermark?.(out.watermark)
+        else if (out.kind === 'idle') writer.idle?.()
+        else if (out.tag === undefined) {
+          writer.write(out.records)
+          this.stats.recordsOut += out.records.length
+        }
       },
     })
   }
@@ -225,7 +232,7 @@ export class PipelineTask {
 
   /** Loads the latest checkpoint into sources, sinks and graph; true if it says the job is finished. */
   private async restore(): Promise<boolean> {
-    const cp = this.checkpoints.latest()
+    const cp = await this.checkpoints.load()
     for (const s of this.sources) {
       const position = cp?.sources[s.id]
       if (position !== undefined) s.reader.restore(position)
@@ -241,7 +248,7 @@ export class PipelineTask {
       throw new RiffleError(
         'INVALID_ARGUMENT',
         `checkpoint ${cp.id} of pipeline '${this.job.name}' does not fit this pipeline (${(e as Error).message}): ` +
-          `its operators changed. Keep node names stable with .named(), or delete ${this.checkpoints.dir} to start over`,
+          `its operators changed. Keep node names stable with .named(), or delete ${this.checkpoints.where} to start over`,
         { cause: e },
       )
     }
@@ -258,6 +265,10 @@ export class PipelineTask {
     this.stats.recordsIn += batch.records.length + batch.bad.length
     if (batch.bad.length > 0) this.badRecords(s, batch.bad)
     if (batch.records.length > 0) this.graph.push(s.id, batch.records, batch.partition)
+    if (batch.marks)
+      for (const m of batch.marks)
+        if ('idle' in m) this.graph.markIdle(s.id, m.channel)
+        else this.graph.watermark(s.id, m.watermark, m.channel)
   }
 
   private badRecords(s: SourceSlot, bad: readonly BadRecord[]): void {
