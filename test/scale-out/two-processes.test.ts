@@ -1,4 +1,4 @@
-// Scale-out acceptance: two `riffle run --bootstrap` processes running one pipeline against one
+// Scale-out acceptance: two `riffle run --bootstrap --scale-out` processes running one pipeline against one
 // broker (`riffle serve`, a third process) split its tasks through the consumer-group protocol, and
 // together produce exactly what one process alone produces, which is exactly the result computed
 // here without the engine. The pipeline is a keyed windowed count, so records cross between the
@@ -106,7 +106,16 @@ test('two processes split one pipeline through the consumer group and produce wh
   const shared = pipelineFile(dir, 'pages', 'page-counts')
   const solo = pipelineFile(dir, 'pages-solo', 'page-counts-solo')
   const start = (file: string) => {
-    const run = riffleRun([file, '--bootstrap', broker.bootstrap, '--data-dir', dir, '--progress', '200ms'])
+    const run = riffleRun([
+      file,
+      '--bootstrap',
+      broker.bootstrap,
+      '--scale-out',
+      '--data-dir',
+      dir,
+      '--progress',
+      '200ms',
+    ])
     runs.push(run)
     return run
   }

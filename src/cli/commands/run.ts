@@ -10,6 +10,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { isPipeline } from '../../api/index.ts'
+import { connectKafkaIO } from '../../connectors/kafka/io.ts'
 import { ScaledOutRun } from '../../connectors/kafka/scale-out.ts'
 import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
@@ -35,6 +36,8 @@ Options:
   --bootstrap HOST:PORT      read topic sources and write topic sinks on an external Kafka cluster
                              instead; no broker or listeners start here, the data directory holds
                              only checkpoints
+  --scale-out                with --bootstrap: join the pipeline's consumer group and share its
+                             tasks with every other process running it (see README, "Scale-out")
   -h, --help                 show this help`
 
 function plural(n: number): string {
@@ -61,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
       ...SERVE_OPTIONS,
       progress: { type: 'string' },
       bootstrap: { type: 'string' },
+      'scale-out': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -72,6 +76,11 @@ export async function run(argv: string[]): Promise<number> {
     throw new RiffleError(
       'INVALID_ARGUMENT',
       `give exactly one pipeline module (got ${positionals.length})\n\n${runHelp}`,
+    )
+  if (values['scale-out'] && values.bootstrap === undefined)
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      '--scale-out needs --bootstrap HOST:PORT: a cluster to share the work through',
     )
   if (values.bootstrap !== undefined) {
     const platformOnly = ['kafka', 'advertise', 'http', 'default-partitions', 'max-request-bytes'] as const
@@ -110,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = childLogger('run')
   let task: Pick<PipelineTask, 'stats' | 'stop' | 'run'>
   let closeIO: () => Promise<void>
-  if (values.bootstrap !== undefined) {
+  if (values.bootstrap !== undefined && values['scale-out']) {
     // An external cluster: no platform here (no log, no listeners). This process joins the
     // pipeline's consumer group and runs the tasks the group assigns it; checkpoints live in the
     // cluster's state topics, so any member can take any task over.
@@ -126,6 +135,21 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `riffle run: ${job.name} starting: bootstrap ${values.bootstrap}, consumer group riffle-pipeline-${job.name}, ` +
         `stages ${stages}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
+    )
+  } else if (values.bootstrap !== undefined) {
+    // An external cluster, one task in this process: the data directory holds only the
+    // pipeline's checkpoints.
+    const io = await connectKafkaIO({ bootstrap: values.bootstrap, job, clock: systemClock })
+    closeIO = () => io.close()
+    try {
+      task = new PipelineTask(job, { io, dataDir: options.dataDir })
+    } catch (e) {
+      await closeIO()
+      throw e
+    }
+    process.stderr.write(
+      `riffle run: ${job.name} starting: bootstrap ${values.bootstrap}, ` +
+        `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
     )
   } else {
     const platform = await startPlatform(options)
