@@ -406,10 +406,22 @@ export class ScaledOutRun {
   }
 }
 
-/** Another member took the task: its transactional id was fenced. */
+/**
+ * Another member took the task: its transactional id was fenced. The client's errors are trees
+ * (errors of retries, of partitions) whose nodes all carry `producerFenced` and `fencedInstanceId`
+ * flags, so look at the flags and codes, not at the serialised tree, where /fenced/ always matches.
+ */
 function fenced(e: unknown): boolean {
-  const text = `${(e as Error)?.message ?? ''} ${JSON.stringify((e as { errors?: unknown })?.errors ?? '')}`
-  return /fenced|PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|epoch/i.test(text)
+  if (typeof e !== 'object' || e === null) return false
+  const err = e as { apiId?: unknown; producerFenced?: unknown; message?: unknown; errors?: unknown }
+  if (
+    err.producerFenced === true ||
+    err.apiId === 'PRODUCER_FENCED' ||
+    err.apiId === 'INVALID_PRODUCER_EPOCH'
+  )
+    return true
+  if (typeof err.message === 'string' && /\bfenced\b/i.test(err.message)) return true
+  return Array.isArray(err.errors) && err.errors.some(fenced)
 }
 
 async function createMissing(

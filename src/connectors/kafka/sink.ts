@@ -49,6 +49,8 @@ export class KafkaSinkWriter implements SinkWriter {
   private readonly encodeRecord: ((r: StreamRecord) => RecordInput) | undefined
   private buffer: Message[] = []
   private inflight: Promise<void>[] = []
+  /** The last send: the next starts only once it is acknowledged, so the client cannot reorder them. */
+  private last: Promise<void> = Promise.resolve()
   private failure: unknown = null
   private roundRobin = 0
   /** Exchange sinks: the watermark (or idleness) to pass on with the next send, and the last passed. */
@@ -146,15 +148,21 @@ export class KafkaSinkWriter implements SinkWriter {
     if (this.buffer.length === 0) return
     const messages = this.buffer
     this.buffer = []
-    const sent = this.txns ? this.txns.send(messages) : this.producer!.send({ messages, acks: -1 })
-    this.inflight.push(
-      sent.then(
-        () => {},
-        (e: unknown) => {
-          this.failure ??= e
-        },
-      ),
+    // @platformatic/kafka assigns a send's sequence numbers after asynchronous steps (metadata,
+    // partitions added to the transaction), so concurrent sends can overtake each other; one at a
+    // time keeps each partition's order (and exchange marks behind the data they follow).
+    const sent = this.last.then(async () => {
+      if (this.failure) return
+      if (this.txns) await this.txns.send(messages)
+      else await this.producer!.send({ messages, acks: -1 })
+    })
+    this.last = sent.then(
+      () => {},
+      (e: unknown) => {
+        this.failure ??= e
+      },
     )
+    this.inflight.push(this.last)
   }
 
   private throwIfFailed(): void {
