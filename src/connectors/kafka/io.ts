@@ -8,12 +8,11 @@
 // transactions (transactions.ts), shared by all its topic sinks. File sinks are cut back to their
 // checkpointed length as with the embedded log.
 import { Admin, Consumer, Producer } from '@platformatic/kafka'
-import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
 import { type TaskIO, taskIO } from '../../engine/io/task-io.ts'
 import type { Job } from '../../engine/runtime/job.ts'
 import { KafkaSinkWriter } from './sink.ts'
-import { KafkaSourceReader, type TopicInfo } from './source.ts'
+import { KafkaSourceReader, describeTopics } from './source.ts'
 import { KafkaTransactions } from './transactions.ts'
 
 export interface KafkaIOOptions {
@@ -32,7 +31,6 @@ export interface KafkaIO extends TaskIO {
 const EARLIEST = -2n
 const LATEST = -1n
 const READ_COMMITTED = 1
-const FETCH_API_KEY = 1
 
 export async function connectKafkaIO(o: KafkaIOOptions): Promise<KafkaIO> {
   const { job } = o
@@ -62,26 +60,7 @@ export async function connectKafkaIO(o: KafkaIOOptions): Promise<KafkaIO> {
         if (!existing.has(topic)) await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
     }
     const topics = [...wanted.keys()]
-    const metadata = topics.length > 0 ? await consumer.metadata({ topics }) : null
-    // Fetch v13+ names topics by id, older versions by name (Riffle's broker answers up to v12).
-    const fetchApi = (await consumer.listApis()).find((a) => a.apiKey === FETCH_API_KEY)
-    const byId = (fetchApi?.maxVersion ?? 0) >= 13
-    const infos = new Map<string, TopicInfo>()
-    for (const topic of topics) {
-      const meta = metadata!.topics.get(topic)
-      if (!meta)
-        throw new RiffleError(
-          'UNKNOWN_TOPIC_OR_PARTITION',
-          `the cluster at ${o.bootstrap} has no topic ${topic}`,
-        )
-      infos.set(topic, {
-        topic,
-        topicId: byId ? meta.id : topic,
-        leaders: meta.partitions.map((p) => p.leader),
-        earliest: [],
-        latest: [],
-      })
-    }
+    const infos = await describeTopics(consumer, topics, o.bootstrap)
     for (const s of Object.values(job.sources)) {
       if (s.kind !== 'topic') continue
       const info = infos.get(s.topic)!

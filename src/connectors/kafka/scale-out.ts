@@ -21,10 +21,10 @@ import { childLogger } from '../../core/logging.ts'
 import type { Clock } from '../../core/time.ts'
 import { taskIO } from '../../engine/io/task-io.ts'
 import type { Job } from '../../engine/runtime/job.ts'
-import { type Stage, type StagedJob, splitStages, stateTopic, taskJob } from '../../engine/runtime/stages.ts'
+import { type StagedJob, splitStages, stateTopic, taskJob } from '../../engine/runtime/stages.ts'
 import { PipelineTask, type TaskStats } from '../../engine/runtime/task.ts'
 import { KafkaSinkWriter } from './sink.ts'
-import { KafkaSourceReader, type TopicInfo } from './source.ts'
+import { KafkaSourceReader, type TopicInfo, describeTopics } from './source.ts'
 import { StateTopicCheckpoints } from './state-checkpoints.ts'
 import { TaskTransaction } from './task-transaction.ts'
 
@@ -32,7 +32,6 @@ const log = childLogger('pipeline')
 const EARLIEST = -2n
 const LATEST = -1n
 const READ_COMMITTED = 1
-const FETCH_API_KEY = 1
 /** Group timings: a member that dies is noticed after SESSION_MS, and its tasks move. */
 const SESSION_MS = 10_000
 const HEARTBEAT_MS = 1_000
@@ -59,10 +58,7 @@ type AnyProducer = Producer<Buffer, Buffer, Buffer, Buffer>
 
 interface HeldTask {
   key: string
-  stage: Stage
-  index: number
   task: PipelineTask
-  txn: TaskTransaction | null
   outcome: 'running' | 'finished' | 'stopped' | 'failed'
   done: Promise<void>
 }
@@ -159,25 +155,7 @@ export class ScaledOutRun {
             `topic ${topic} has ${have} partitions and pipeline '${job.name}' now needs ${want.partitions}, since its input topics changed: ${START_OVER}`,
           )
       }
-      // Fetch v13+ names topics by id, older versions by name (Riffle's broker answers up to v12).
-      const fetchApi = (await fetcher.listApis()).find((a) => a.apiKey === FETCH_API_KEY)
-      const byId = (fetchApi?.maxVersion ?? 0) >= 13
-      const infos = new Map<string, TopicInfo>()
-      for (const topic of all) {
-        const meta = metadata.topics.get(topic)
-        if (!meta)
-          throw new RiffleError(
-            'UNKNOWN_TOPIC_OR_PARTITION',
-            `the cluster at ${o.bootstrap} has no topic ${topic}`,
-          )
-        infos.set(topic, {
-          topic,
-          topicId: byId ? meta.id : topic,
-          leaders: meta.partitions.map((p) => p.leader),
-          earliest: [],
-          latest: [],
-        })
-      }
+      const infos = await describeTopics(fetcher, all, o.bootstrap)
       const readTopics = new Set<string>()
       for (const s of staged.stages)
         for (const spec of Object.values(s.job.sources)) if (spec.kind === 'topic') readTopics.add(spec.topic)
@@ -203,11 +181,6 @@ export class ScaledOutRun {
       await Promise.allSettled([admin.close(), fetcher.close(true), member.close(true), producer.close()])
       throw e
     }
-  }
-
-  /** Tasks held now, as `<stage>/<task>`, and how each is doing. */
-  tasks(): { task: string; state: string }[] {
-    return [...this.held.values()].map((h) => ({ task: h.key, state: h.task.stats.state }))
   }
 
   /** Counters summed over the tasks this member holds or has seen finish. */
@@ -360,7 +333,7 @@ export class ScaledOutRun {
       output: txn ?? this.producer,
     })
     const task = new PipelineTask(job, { io, dataDir: this.o.dataDir, clock: this.o.clock, checkpoints })
-    const held: HeldTask = { key, stage, index, task, txn, outcome: 'running', done: Promise.resolve() }
+    const held: HeldTask = { key, task, outcome: 'running', done: Promise.resolve() }
     held.done = task.run().then(
       (outcome) => {
         held.outcome = outcome
@@ -374,7 +347,7 @@ export class ScaledOutRun {
           setTimeout(() => {
             if (this.held.get(key) === held) {
               this.held.delete(key)
-              if (this.assigned.has(key) && !this.stopping) this.assign(this.currentAssignments())
+              if (this.assigned.has(key) && !this.stopping) this.assign(this.member.assignments ?? [])
             }
           }, FENCED_RETRY_MS).unref()
         } else this.failure ??= e
@@ -385,10 +358,6 @@ export class ScaledOutRun {
       this.wake?.()
     })
     this.held.set(key, held)
-  }
-
-  private currentAssignments(): { topic: string; partitions: number[] }[] {
-    return this.member.assignments ?? []
   }
 
   private async shutdown(): Promise<void> {

@@ -6,6 +6,7 @@
 // next}), so checkpoints look alike and a restore resumes at the checkpointed offsets. A bounded
 // source stops at the end offsets listed when the run started.
 import type { Consumer } from '@platformatic/kafka'
+import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import { type ExchangeItem, decodeExchange } from '../../engine/io/exchange.ts'
 import { decodeValue, isRecordFormatError } from '../../engine/io/formats.ts'
@@ -20,6 +21,7 @@ const ATTR_TIMESTAMP_LOG_APPEND = 0x08
 const ATTR_TRANSACTIONAL = 0x10
 const ATTR_CONTROL = 0x20
 const OFFSET_OUT_OF_RANGE = 1
+const FETCH_API_KEY = 1
 /** How long a fetch waits at the broker for data while the task has nothing else to do. */
 const LONG_POLL_MS = 200
 
@@ -32,6 +34,35 @@ export interface TopicInfo {
   /** Per partition, listed when the run started (source topics only). */
   earliest: number[]
   latest: number[]
+}
+
+/**
+ * Metadata of `topics` as readers and writers need it, with no offsets listed yet. Fetch v13+ names
+ * topics by id, older versions by name (Riffle's broker answers up to v12).
+ */
+export async function describeTopics(
+  consumer: AnyConsumer,
+  topics: readonly string[],
+  bootstrap: string,
+): Promise<Map<string, TopicInfo>> {
+  const infos = new Map<string, TopicInfo>()
+  if (topics.length === 0) return infos
+  const metadata = await consumer.metadata({ topics: [...topics] })
+  const fetchApi = (await consumer.listApis()).find((a) => a.apiKey === FETCH_API_KEY)
+  const byId = (fetchApi?.maxVersion ?? 0) >= 13
+  for (const topic of topics) {
+    const meta = metadata.topics.get(topic)
+    if (!meta)
+      throw new RiffleError('UNKNOWN_TOPIC_OR_PARTITION', `the cluster at ${bootstrap} has no topic ${topic}`)
+    infos.set(topic, {
+      topic,
+      topicId: byId ? meta.id : topic,
+      leaders: meta.partitions.map((p) => p.leader),
+      earliest: [],
+      latest: [],
+    })
+  }
+  return infos
 }
 
 interface Decoded {
