@@ -22,9 +22,16 @@ export class KeyByOperator<T> implements Operator<T, T> {
   }
 
   processBatch(batch: readonly StreamRecord<T>[], ctx: OperatorContext<T>): void {
+    const single = this.partitions === 1
     for (const r of batch) {
       const key = this.config.key(r.value, r)
-      ctx.emit({ value: r.value, timestamp: r.timestamp, key, partition: partitionFor(key, this.partitions) })
+      // One partition: every key hashes to 0. Numbers and strings need no hash to say so (other keys
+      // still go through partitionFor, which also refuses what cannot be a key).
+      const partition =
+        single && (typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key)))
+          ? 0
+          : partitionFor(key, this.partitions)
+      ctx.emit({ value: r.value, timestamp: r.timestamp, key, partition })
     }
   }
 }

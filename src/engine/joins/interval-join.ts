@@ -10,6 +10,7 @@ import { RiffleError } from '../../core/errors.ts'
 import { type Key, LATE_TAG, type StreamRecord } from '../model/record.ts'
 import type { Operator, OperatorContext } from '../operator/operator.ts'
 import type { MapState } from '../state/descriptors.ts'
+import { liveCells } from '../state/map.ts'
 import type { Timer } from '../timers/timer-service.ts'
 import { type Tagged, sideOf } from './tagged.ts'
 
@@ -34,11 +35,24 @@ const RIGHT = { name: 'right' }
 
 export class IntervalJoinOperator implements Operator {
   private readonly config: IntervalJoinConfig
+  private readonly lateTag: string
+  /** The two buffers' handles in the runner this operator last ran in (fetched once, not per element). */
+  private stateOf: unknown = null
+  private left: MapState<number, unknown[]> = undefined!
+  private right: MapState<number, unknown[]> = undefined!
 
   constructor(config: IntervalJoinConfig) {
     if (!(config.lowerBound <= config.upperBound))
       throw new RiffleError('INVALID_ARGUMENT', 'interval join: lowerBound must not exceed upperBound')
     this.config = config
+    this.lateTag = config.lateTag ?? LATE_TAG
+  }
+
+  private bind(ctx: OperatorContext): void {
+    if (this.stateOf === ctx.state) return
+    this.stateOf = ctx.state
+    this.left = ctx.state.map<number, unknown[]>(LEFT)
+    this.right = ctx.state.map<number, unknown[]>(RIGHT)
   }
 
   private inRange(a: number, b: number): boolean {
@@ -51,52 +65,74 @@ export class IntervalJoinOperator implements Operator {
   }
 
   processBatch(batch: readonly StreamRecord[], ctx: OperatorContext): void {
+    this.bind(ctx)
     const side = sideOf(ctx.input)
+    const isLeft = side === 'left'
+    const own = isLeft ? this.left : this.right
+    const other = isLeft ? this.right : this.left
+    // Event time does not advance within a batch.
+    const watermark = ctx.watermark
+    const { upperBound, lowerBound } = this.config
     for (const r of batch) {
       ctx.setCurrentKey(r.key)
-      if (r.timestamp <= ctx.watermark) {
+      if (r.timestamp <= watermark) {
         const late: StreamRecord<Tagged> = { value: { side, value: r.value }, timestamp: r.timestamp }
         if (r.key !== undefined) late.key = r.key
-        ctx.output(this.config.lateTag ?? LATE_TAG, late)
+        ctx.output(this.lateTag, late)
         continue
       }
       // Buffered only while a future partner (timestamp > watermark) could still match it.
-      const cleanup =
-        side === 'left' ? r.timestamp + this.config.upperBound : r.timestamp - this.config.lowerBound
-      if (cleanup > ctx.watermark) {
-        const own = ctx.state.map<number, unknown[]>(side === 'left' ? LEFT : RIGHT)
-        const values = own.get(r.timestamp) ?? []
-        values.push(r.value)
-        own.put(r.timestamp, values)
-        ctx.timers.registerEventTimeTimer(cleanup, side)
+      const cleanup = isLeft ? r.timestamp + upperBound : r.timestamp - lowerBound
+      if (cleanup > watermark) {
+        const values = own.get(r.timestamp)
+        // An element at this timestamp is buffered already, so its cleanup timer is registered.
+        if (values !== undefined) values.push(r.value)
+        else {
+          own.put(r.timestamp, [r.value])
+          ctx.timers.registerEventTimeTimer(cleanup, side)
+        }
       }
-      this.joinAgainst(r, side, ctx.state.map<number, unknown[]>(side === 'left' ? RIGHT : LEFT), ctx)
+      this.joinAgainst(r, isLeft, other, ctx)
     }
   }
 
   private joinAgainst(
     r: StreamRecord,
-    side: 'left' | 'right',
+    isLeft: boolean,
     other: MapState<number, unknown[]>,
     ctx: OperatorContext,
   ): void {
-    for (const [t, values] of other.entries()) {
-      const [a, b] = side === 'left' ? [r.timestamp, t] : [t, r.timestamp]
-      if (!this.inRange(a, b)) continue
-      const info: IntervalJoinInfo = { key: r.key, leftTimestamp: a, rightTimestamp: b }
-      for (const v of values) {
-        const value =
-          side === 'left' ? this.config.join(r.value, v, info) : this.config.join(v, r.value, info)
-        const out: StreamRecord = { value, timestamp: Math.max(a, b) }
-        if (r.key !== undefined) out.key = r.key
-        ctx.emit(out)
-      }
+    // Emitting does not touch the state, so the buffer is read in place.
+    const cells = liveCells(other)
+    if (cells instanceof Map) for (const cell of cells.values()) this.joinCell(r, isLeft, cell.k, cell.v, ctx)
+    else if (cells !== undefined) this.joinCell(r, isLeft, cells.k, cells.v, ctx)
+  }
+
+  /** Joins `r` with the other side's elements at time `t`. */
+  private joinCell(
+    r: StreamRecord,
+    isLeft: boolean,
+    t: number,
+    values: readonly unknown[],
+    ctx: OperatorContext,
+  ): void {
+    const a = isLeft ? r.timestamp : t
+    const b = isLeft ? t : r.timestamp
+    if (!this.inRange(a, b)) return
+    const info: IntervalJoinInfo = { key: r.key, leftTimestamp: a, rightTimestamp: b }
+    const timestamp = a > b ? a : b
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      const value = isLeft ? this.config.join(r.value, v, info) : this.config.join(v, r.value, info)
+      const out: StreamRecord = { value, timestamp }
+      if (r.key !== undefined) out.key = r.key
+      ctx.emit(out)
     }
   }
 
   onTimer(timer: Timer, ctx: OperatorContext): void {
-    if (timer.namespace === 'left') ctx.state.map(LEFT).remove(timer.timestamp - this.config.upperBound)
-    else if (timer.namespace === 'right')
-      ctx.state.map(RIGHT).remove(timer.timestamp + this.config.lowerBound)
+    this.bind(ctx)
+    if (timer.namespace === 'left') this.left.remove(timer.timestamp - this.config.upperBound)
+    else if (timer.namespace === 'right') this.right.remove(timer.timestamp + this.config.lowerBound)
   }
 }

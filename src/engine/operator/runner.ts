@@ -8,6 +8,7 @@
 // so downstream gets batches while the order of records relative to watermarks is preserved.
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
+import type { Chain } from '../basic/chain.ts'
 import { type Key, MIN_WATERMARK, type OutputTag, type StreamRecord, tagId } from '../model/record.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
 import { KeyedStateBackend } from '../state/backend.ts'
@@ -16,7 +17,13 @@ import { WatermarkMerger } from '../watermarks/merger.ts'
 import type { Operator, OperatorContext } from './operator.ts'
 
 export interface RunnerOutput {
+  /** Unless `keepsBatches` is false, `batch` is the receiver's to keep. */
   records(batch: StreamRecord[]): void
+  /**
+   * False when `records` is done with the array once it returns (in-process runners downstream), so
+   * the runner refills the same array for the next batch. Default true: a fresh array per batch.
+   */
+  readonly keepsBatches?: boolean
   side(tag: string, batch: StreamRecord[]): void
   watermark(watermark: number): void
   idle(): void
@@ -27,6 +34,8 @@ export interface RunnerOptions {
   output: RunnerOutput
   /** Input channels whose watermarks are merged (edges, or a source's partitions). Default 1. */
   inputs?: number
+  /** Stateless operators fused after this one (basic/chain.ts): what the operator emits runs through them. */
+  chain?: Chain
 }
 
 interface RunnerSnapshot {
@@ -47,6 +56,7 @@ export class OperatorRunner {
   private outWatermark = MIN_WATERMARK
   private input = 0
   private pending: StreamRecord[] = []
+  private readonly reuse: boolean
   private pendingSide = new Map<string, StreamRecord[]>()
   private closed = false
   private readonly ctx: OperatorContext
@@ -57,6 +67,11 @@ export class OperatorRunner {
     this.out = options.output
     this.state = new KeyedStateBackend(options.clock)
     this.merger = new WatermarkMerger(options.inputs ?? 1)
+    this.reuse = options.output.keepsBatches === false
+    const collect = (record: StreamRecord): void => {
+      this.pending.push(record)
+    }
+    const emit = options.chain ? options.chain(collect) : collect
     const runner = this
     const state = this.state
     this.ctx = {
@@ -74,10 +89,8 @@ export class OperatorRunner {
       },
       setCurrentKey: (key: Key | undefined) => state.setCurrentKey(key),
       state,
-      timers: this.timers.scoped(() => state.key),
-      emit: (record: StreamRecord) => {
-        this.pending.push(record)
-      },
+      timers: this.timers.scoped(state),
+      emit,
       output: (tag: string | OutputTag, record: StreamRecord) => {
         const id = tagId(tag)
         let list = this.pendingSide.get(id)
@@ -159,11 +172,21 @@ export class OperatorRunner {
     else this.ctx.emitWatermark(watermark)
   }
 
+  /** The channel showed activity, as a batch arriving on it does (for operators fused upstream). */
+  activate(input = 0): void {
+    this.merger.activate(input)
+  }
+
   private flush(): void {
     if (this.pending.length > 0) {
       const batch = this.pending
-      this.pending = []
-      this.out.records(batch)
+      if (this.reuse) {
+        this.out.records(batch)
+        batch.length = 0
+      } else {
+        this.pending = []
+        this.out.records(batch)
+      }
     }
     if (this.pendingSide.size > 0) {
       const sides = this.pendingSide

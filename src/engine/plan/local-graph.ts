@@ -3,14 +3,21 @@
 // This is the in-process form the runtime will reuse for an operator chain inside a worker, and
 // what the plan test harness drives. Output no edge consumes (terminal nodes, unconsumed side
 // outputs) goes to the `sink` callback; watermarks and idleness of terminal nodes too.
+//
+// Chains of stateless operators (map, filter, flatMap, keyBy) that are the only consumer of their
+// upstream's only output edge are fused into that upstream's runner (basic/chain.ts): records go
+// through them inside its emit and leave as the last fused node's output. Their runners still exist
+// and still pass watermarks and idleness along the chain, so snapshots, restores and runner(id)
+// are as without fusion.
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
+import { type Chain, chainOf, chainable } from '../basic/chain.ts'
 import { MAX_WATERMARK, type StreamRecord } from '../model/record.ts'
 import { OperatorRunner, type RunnerOutput } from '../operator/runner.ts'
 import type { Plain } from '../serde/plain.ts'
 import { SourceOperator } from '../source/source.ts'
 import { buildOperator } from './build.ts'
-import { INPUTS, type Plan, type PlanNode } from './plan.ts'
+import { INPUTS, type Plan, type PlanEdge, type PlanNode } from './plan.ts'
 
 export type GraphOutput =
   | { kind: 'records'; node: string; tag?: string; records: StreamRecord[] }
@@ -33,6 +40,34 @@ interface Vertex {
   main: Target[]
   sides: Map<string, Target[]>
   all: Target[]
+}
+
+/** For each head of a fused chain, the chained nodes after it, in order (see the top of this file). */
+function fusedChains(plan: Plan): Map<string, PlanNode[]> {
+  const out = new Map<string, PlanEdge[]>()
+  const into = new Map<string, PlanEdge[]>()
+  for (const e of plan.edges) {
+    out.set(e.from, [...(out.get(e.from) ?? []), e])
+    into.set(e.to, [...(into.get(e.to) ?? []), e])
+  }
+  const nodes = new Map(plan.nodes.map((n) => [n.id, n]))
+  /** The node fused after `id`, if any. */
+  const fusedAfter = (id: string): PlanNode | undefined => {
+    const edges = out.get(id)
+    if (edges?.length !== 1 || edges[0]!.tag !== undefined) return undefined
+    const next = nodes.get(edges[0]!.to)!
+    return chainable(next) && into.get(next.id)!.length === 1 ? next : undefined
+  }
+  const chains = new Map<string, PlanNode[]>()
+  for (const n of plan.nodes) {
+    // Heads only: a node that is itself fused belongs to its upstream's chain.
+    const up = into.get(n.id)
+    if (up?.length === 1 && chainable(n) && fusedAfter(up[0]!.from) === n) continue
+    const chain: PlanNode[] = []
+    for (let next = fusedAfter(n.id); next !== undefined; next = fusedAfter(next.id)) chain.push(next)
+    if (chain.length > 0) chains.set(n.id, chain)
+  }
+  return chains
 }
 
 function invalid(message: string): never {
@@ -82,14 +117,27 @@ export class LocalGraph {
     this.order = validatePlan(plan)
     const incoming = new Map<string, number>()
     for (const e of plan.edges) incoming.set(e.to, (incoming.get(e.to) ?? 0) + 1)
+    const chains = fusedChains(plan)
+    const consumed = new Set(plan.edges.filter((e) => e.tag === undefined).map((e) => e.from))
     for (const node of plan.nodes) {
       const operator = buildOperator(node)
       const vertex: Vertex = { node, runner: undefined!, main: [], sides: new Map(), all: [] }
       const id = node.id
+      const chain = chains.get(id)
+      // A chain's head emits the last fused node's records to that node's consumers, under its id.
+      const lastId = chain === undefined ? id : chain[chain.length - 1]!.id
+      let last: Vertex | undefined
+      let members: Vertex[] | undefined
       const output: RunnerOutput = {
         records: (batch) => {
-          if (vertex.main.length === 0) options.sink({ kind: 'records', node: id, records: batch })
-          for (const t of vertex.main) t.runner.processBatch(batch, t.input)
+          last ??= this.vertices.get(lastId)!
+          if (chain !== undefined) {
+            members ??= chain.map((n) => this.vertices.get(n.id)!)
+            // The fused runners would have seen this batch arrive.
+            for (const m of members) m.runner.activate(0)
+          }
+          if (last.main.length === 0) options.sink({ kind: 'records', node: lastId, records: batch })
+          for (const t of last.main) t.runner.processBatch(batch, t.input)
         },
         side: (tag, batch) => {
           const targets = vertex.sides.get(tag)
@@ -104,9 +152,17 @@ export class LocalGraph {
           if (vertex.all.length === 0) options.sink({ kind: 'idle', node: id })
           for (const t of vertex.all) t.runner.markIdle(t.input)
         },
+        // Runners downstream are done with a batch when processBatch returns; a sink may keep it.
+        keepsBatches: !consumed.has(lastId),
       }
       const inputs = operator instanceof SourceOperator ? operator.partitions : (incoming.get(id) ?? 1)
-      vertex.runner = new OperatorRunner(operator, { clock: options.clock, output, inputs })
+      const fusedChain: Chain | undefined = chain && chainOf(chain)
+      vertex.runner = new OperatorRunner(operator, {
+        clock: options.clock,
+        output,
+        inputs,
+        chain: fusedChain,
+      })
       this.vertices.set(id, vertex)
     }
     const seen = new Map<string, number>()

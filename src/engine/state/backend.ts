@@ -9,7 +9,6 @@
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
 import type { Key } from '../model/record.ts'
-import { keyId } from '../serde/key.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
 import { AggregatingStateHandle } from './aggregating.ts'
 import type {
@@ -26,7 +25,16 @@ import type {
 import { ListStateHandle } from './list.ts'
 import { MapStateHandle } from './map.ts'
 import { ReducingStateHandle } from './reducing.ts'
-import { type Cell, type KeyScope, type MapCell, type StateKind, StateTable } from './table.ts'
+import { type Slot, slotOf } from './slot.ts'
+import {
+  type Cell,
+  type KeyScope,
+  type MapCell,
+  type MapData,
+  type StateKind,
+  StateTable,
+  mapSize,
+} from './table.ts'
 import { ValueStateHandle } from './value.ts'
 
 interface TableSnapshot {
@@ -41,7 +49,8 @@ export class KeyedStateBackend implements KeyedState, KeyScope {
   private readonly tables = new Map<string, StateTable>()
   private readonly handles = new Map<string, unknown>()
   key: Key | undefined = undefined
-  keyId: string = keyId(undefined)
+  /** slotOf(key): what the tables' rows are filed under. */
+  slot: Slot = undefined
 
   constructor(clock: Clock) {
     this.clock = clock
@@ -53,8 +62,8 @@ export class KeyedStateBackend implements KeyedState, KeyScope {
 
   setCurrentKey(key: Key | undefined): void {
     if (key === this.key) return
+    this.slot = slotOf(key)
     this.key = key
-    this.keyId = keyId(key)
   }
 
   private table(name: string, kind: StateKind, ttl: number | undefined): StateTable {
@@ -99,6 +108,11 @@ export class KeyedStateBackend implements KeyedState, KeyScope {
     return this.handle(d.name, () => new AggregatingStateHandle<IN, ACC, OUT>(table, d))
   }
 
+  /** The data of the state `name` of every key, as stored; for operators of this package. */
+  dataOf(name: string): Iterable<unknown> {
+    return this.tables.get(name)?.data() ?? []
+  }
+
   /** Removes all expired data; returns the number of cells (values, list elements, map entries) left. */
   purgeExpired(): number {
     let cells = 0
@@ -110,13 +124,13 @@ export class KeyedStateBackend implements KeyedState, KeyScope {
   cellCount(): number {
     let cells = 0
     for (const table of this.tables.values())
-      for (const row of table.rows.values())
+      for (const data of table.data())
         cells =
           cells +
           (table.kind === 'list'
-            ? (row.data as Cell[]).length
+            ? (data as Cell[]).length
             : table.kind === 'map'
-              ? (row.data as Map<string, MapCell>).size
+              ? mapSize(data as MapData)
               : 1)
     return cells
   }
@@ -126,17 +140,17 @@ export class KeyedStateBackend implements KeyedState, KeyScope {
     const tables: TableSnapshot[] = []
     for (const t of this.tables.values()) {
       const rows: [Key | undefined, unknown][] = []
-      for (const row of t.rows.values()) rows.push([row.key, encodeData(t.kind, row.data)])
+      for (const [key, data] of t.entries()) rows.push([key, encodeData(t.kind, data)])
       tables.push({ name: t.name, kind: t.kind, ttl: t.ttl ?? null, rows })
     }
     return toPlain(tables)
   }
 
   restore(snapshot: Plain): void {
-    for (const t of this.tables.values()) t.rows.clear()
+    for (const t of this.tables.values()) t.clear()
     for (const s of fromPlain(snapshot) as TableSnapshot[]) {
       const table = this.table(s.name, s.kind, this.tables.get(s.name)?.ttl ?? s.ttl ?? undefined)
-      for (const [key, data] of s.rows) table.rows.set(keyId(key), { key, data: decodeData(s.kind, data) })
+      for (const [key, data] of s.rows) table.restoreRow(key, decodeData(s.kind, data))
     }
   }
 }
@@ -149,8 +163,10 @@ function encodeData(kind: StateKind, data: unknown): unknown {
       return [(data as Cell).v, (data as Cell).t]
     case 'list':
       return (data as Cell[]).map((c) => [c.v, c.t])
-    case 'map':
-      return Array.from((data as Map<string, MapCell>).values(), (c) => [c.k, c.v, c.t])
+    case 'map': {
+      const map = data as MapData
+      return map instanceof Map ? Array.from(map.values(), (c) => [c.k, c.v, c.t]) : [[map.k, map.v, map.t]]
+    }
   }
 }
 
@@ -164,9 +180,11 @@ function decodeData(kind: StateKind, data: unknown): unknown {
     }
     case 'list':
       return (data as [unknown, number][]).map(([v, t]) => ({ v, t }))
-    case 'map':
-      return new Map(
-        (data as [Key, unknown, number][]).map(([k, v, t]) => [keyId(k), { k, v, t }] as [string, MapCell]),
+    case 'map': {
+      const cells = (data as [Key, unknown, number][]).map(
+        ([k, v, t]): MapCell => ({ s: slotOf(k), k, v, t }),
       )
+      return cells.length === 1 ? cells[0] : new Map(cells.map((c) => [c.s, c]))
+    }
   }
 }

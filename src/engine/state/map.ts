@@ -1,9 +1,17 @@
-// MapState: a map per key, keyed by canonical key ids so that value-equal user keys (two Buffers
-// with the same bytes) address the same entry. With a TTL every entry expires on its own.
+// MapState: a map per key, filed by slot (state/slot.ts) so that value-equal user keys (two Buffers
+// with the same bytes) address the same entry without a canonical string per access. A key's
+// entries are one cell while there is one, a Map after (MapData in table.ts). With a TTL every
+// entry expires on its own.
 import type { Key } from '../model/record.ts'
-import { keyId } from '../serde/key.ts'
 import type { MapState } from './descriptors.ts'
-import type { MapCell, StateTable } from './table.ts'
+import { type Slot, slotOf } from './slot.ts'
+import { type MapCell, type MapData, type StateTable, mapSize } from './table.ts'
+
+/** The cell of `slot` in `data`, if any. */
+export function cellAt<K, V>(data: MapData<K, V>, slot: Slot): MapCell<K, V> | undefined {
+  if (data instanceof Map) return data.get(slot)
+  return data.s === slot ? data : undefined
+}
 
 export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
   private readonly table: StateTable
@@ -12,71 +20,100 @@ export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
     this.table = table
   }
 
-  private live(): Map<string, MapCell<K, V>> | undefined {
-    const map = this.table.get<Map<string, MapCell<K, V>>>()
-    if (map === undefined || this.table.ttl === undefined) return map
+  /**
+   * The current key's live entries as stored (expired ones removed first), or undefined if none: for
+   * operators of this package that look up or iterate without copying. Not to be modified while
+   * iterated, except through the cells' values.
+   */
+  cells(): MapData<K, V> | undefined {
+    const data = this.table.get<MapData<K, V>>()
+    if (data === undefined || this.table.ttl === undefined) return data
     const now = this.table.now()
-    for (const [id, c] of map) if (this.table.expired(c.t, now)) map.delete(id)
-    if (map.size > 0) return map
+    if (!(data instanceof Map)) {
+      if (!this.table.expired(data.t, now)) return data
+    } else {
+      for (const [id, c] of data) if (this.table.expired(c.t, now)) data.delete(id)
+      if (data.size > 0) return data
+    }
     this.table.delete()
     return undefined
   }
 
   get(key: K): V | undefined {
-    const map = this.table.get<Map<string, MapCell<K, V>>>()
-    if (map === undefined) return undefined
-    const id = keyId(key)
-    const cell = map.get(id)
+    const data = this.table.get<MapData<K, V>>()
+    if (data === undefined) return undefined
+    const id = slotOf(key)
+    const cell = cellAt(data, id)
     if (cell === undefined) return undefined
     if (this.table.ttl !== undefined && this.table.expired(cell.t)) {
-      map.delete(id)
-      if (map.size === 0) this.table.delete()
+      this.drop(data, id)
       return undefined
     }
     return cell.v
   }
 
   put(key: K, value: V): void {
-    let map = this.table.get<Map<string, MapCell<K, V>>>()
-    if (map === undefined) this.table.set((map = new Map()))
+    const data = this.table.get<MapData<K, V>>()
     // The write time matters only for a TTL: without one, no clock read.
     const t = this.table.ttl === undefined ? 0 : this.table.now()
-    const id = keyId(key)
-    const cell = map.get(id)
-    if (cell === undefined) map.set(id, { k: key, v: value, t })
-    else {
+    const id = slotOf(key)
+    const cell = data === undefined ? undefined : cellAt(data, id)
+    if (cell !== undefined) {
       // Overwrite in place (same effect as a new cell, without the allocation).
       cell.k = key
       cell.v = value
       cell.t = t
+      return
     }
+    const added: MapCell<K, V> = { s: id, k: key, v: value, t }
+    if (data === undefined) this.table.set(added)
+    else if (data instanceof Map) data.set(id, added)
+    else
+      this.table.set(
+        new Map([
+          [data.s, data],
+          [id, added],
+        ]),
+      )
+  }
+
+  /** Removes the cell of `id` from the current key's `data`, and the key's row once it is empty. */
+  private drop(data: MapData<K, V>, id: Slot): void {
+    if (data instanceof Map) {
+      data.delete(id)
+      if (data.size === 0) this.table.delete()
+    } else if (data.s === id) this.table.delete()
   }
 
   remove(key: K): void {
-    const map = this.table.get<Map<string, MapCell<K, V>>>()
-    if (map === undefined) return
-    map.delete(keyId(key))
-    if (map.size === 0) this.table.delete()
+    const data = this.table.get<MapData<K, V>>()
+    if (data !== undefined) this.drop(data, slotOf(key))
   }
 
   contains(key: K): boolean {
     return this.get(key) !== undefined
   }
 
+  private list(): MapCell<K, V>[] {
+    const data = this.cells()
+    return data === undefined ? [] : data instanceof Map ? [...data.values()] : [data]
+  }
+
   entries(): [K, V][] {
-    return Array.from(this.live()?.values() ?? [], (c) => [c.k, c.v])
+    return this.list().map((c) => [c.k, c.v])
   }
 
   keys(): K[] {
-    return Array.from(this.live()?.values() ?? [], (c) => c.k)
+    return this.list().map((c) => c.k)
   }
 
   values(): V[] {
-    return Array.from(this.live()?.values() ?? [], (c) => c.v)
+    return this.list().map((c) => c.v)
   }
 
   size(): number {
-    return this.live()?.size ?? 0
+    const data = this.cells()
+    return data === undefined ? 0 : mapSize(data)
   }
 
   isEmpty(): boolean {
@@ -86,4 +123,9 @@ export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
   clear(): void {
     this.table.delete()
   }
+}
+
+/** The live cells of a MapState obtained from this package's backend (see MapStateHandle.cells). */
+export function liveCells<K extends Key, V>(state: MapState<K, V>): MapData<K, V> | undefined {
+  return (state as MapStateHandle<K, V>).cells()
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isRiffleError } from '../../core/errors.ts'
 import type { AggregateFunction } from '../model/functions.ts'
+import type { Key } from '../model/record.ts'
 import { roundTrip } from '../serde/plain.ts'
 import { VirtualClock } from '../testing/virtual-clock.ts'
 import { KeyedStateBackend } from './backend.ts'
@@ -166,4 +167,49 @@ test('snapshot/restore keeps values, keys of any type, write times, and handles 
   assert.equal(ttlB.value(), undefined)
   b.setCurrentKey(7)
   assert.equal(ttlB.value(), 1)
+})
+
+test('map state: one entry inline, more in a Map, insertion order and value-equal keys across both forms', () => {
+  const backend = new KeyedStateBackend(new VirtualClock())
+  const map = backend.map<Key, string>({ name: 'm' })
+  backend.setCurrentKey(1)
+  map.put('a', 'A')
+  assert.deepEqual(map.entries(), [['a', 'A']])
+  map.put(Buffer.from('b'), 'B') // second entry: a Map
+  map.put('a', 'A2') // overwritten in place, keeps its position
+  map.put(2, 'two')
+  map.put('2', 'string two') // different type, different entry
+  map.put('\x01sx', 'escaped') // cannot collide with a canonicalised key
+  assert.deepEqual(map.keys(), ['a', Buffer.from('b'), 2, '2', '\x01sx'])
+  assert.equal(map.get(Buffer.from('b')), 'B')
+  assert.equal(map.get(-0 + 2), 'two')
+  map.remove('a')
+  map.remove(Buffer.from('b'))
+  map.remove(2)
+  map.remove('\x01sx')
+  assert.deepEqual(map.entries(), [['2', 'string two']])
+  map.put(['x', 1], 'composite')
+  assert.deepEqual(map.keys(), ['2', ['x', 1]])
+  backend.setCurrentKey(2)
+  map.put(0, 'zero')
+  assert.equal(map.get(-0), 'zero')
+  // Restored: one-entry keys and many-entry keys alike.
+  const b = new KeyedStateBackend(new VirtualClock())
+  const mapB = b.map<Key, string>({ name: 'm' })
+  b.restore(roundTrip(backend.snapshot()))
+  b.setCurrentKey(1)
+  assert.deepEqual(mapB.entries(), [
+    ['2', 'string two'],
+    [['x', 1], 'composite'],
+  ])
+  assert.equal(mapB.get(['x', 1]), 'composite')
+  b.setCurrentKey(2)
+  assert.deepEqual(mapB.entries(), [[0, 'zero']])
+  mapB.remove(0)
+  assert.equal(mapB.size(), 0)
+  assert.equal(b.cellCount(), 2)
+  assert.throws(
+    () => b.setCurrentKey(Number.NaN),
+    (e) => isRiffleError(e, 'INVALID_ARGUMENT'),
+  )
 })

@@ -1,8 +1,9 @@
 // One named state of one operator: a map from key id to that key's data, plus the TTL rule. The
 // kind-specific handles (value.ts, list.ts, …) read and write the current key's row through it, so
 // key scoping and expiry are written once. Data shapes per kind: a Cell for value, reducing and
-// aggregating; a Cell[] for list (one write time per element); a Map of MapCell for map.
+// aggregating; a Cell[] for list (one write time per element); MapData for map.
 import type { Key } from '../model/record.ts'
+import { type Slot, slotOf } from './slot.ts'
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating'
 
@@ -13,20 +14,28 @@ export interface Cell<T = unknown> {
 }
 
 export interface MapCell<K = unknown, V = unknown> {
+  /** slotOf(k): where the cell is filed. */
+  s: Slot
   k: K
   v: V
   t: number
 }
 
-export interface Row {
-  key: Key | undefined
-  data: unknown
+/**
+ * A map state's entries for one key: the one cell itself while there is one (most keys of a window
+ * or join hold one entry, and a Map per key costs an allocation and a hash lookup), a Map by slot
+ * once there are more (kept, in insertion order, until the key's entries are all gone).
+ */
+export type MapData<K = unknown, V = unknown> = MapCell<K, V> | Map<Slot, MapCell<K, V>>
+
+export function mapSize(data: MapData): number {
+  return data instanceof Map ? data.size : 1
 }
 
-/** The backend's view of "now": current key and processing time. */
+/** The backend's view of "now": current key (and its Map slot, state/slot.ts) and processing time. */
 export interface KeyScope {
   readonly key: Key | undefined
-  readonly keyId: string
+  readonly slot: Slot
   now(): number
 }
 
@@ -34,7 +43,13 @@ export class StateTable {
   readonly name: string
   readonly kind: StateKind
   ttl: number | undefined
-  readonly rows = new Map<string, Row>()
+  /**
+   * Each key's data by slot, with no row object around it: one allocation and one pointer less per
+   * key. The original key is the slot itself for numbers, strings, booleans and bigints; the others
+   * (bytes, composite keys, escaped strings) are kept in `keys`, for snapshots.
+   */
+  private readonly rows = new Map<Slot, unknown>()
+  private readonly keys = new Map<Slot, Key | undefined>()
   private readonly scope: KeyScope
 
   constructor(name: string, kind: StateKind, ttl: number | undefined, scope: KeyScope) {
@@ -54,17 +69,45 @@ export class StateTable {
   }
 
   get<D>(): D | undefined {
-    return this.rows.get(this.scope.keyId)?.data as D | undefined
+    return this.rows.get(this.scope.slot) as D | undefined
   }
 
   set(data: unknown): void {
-    const row = this.rows.get(this.scope.keyId)
-    if (row) row.data = data
-    else this.rows.set(this.scope.keyId, { key: this.scope.key, data })
+    const slot = this.scope.slot
+    if (this.scope.key !== slot) this.keys.set(slot, this.scope.key)
+    this.rows.set(slot, data)
   }
 
   delete(): void {
-    this.rows.delete(this.scope.keyId)
+    const slot = this.scope.slot
+    if (this.rows.delete(slot) && this.scope.key !== slot) this.keys.delete(slot)
+  }
+
+  /** Every key's data, with the key. */
+  *entries(): Iterable<[Key | undefined, unknown]> {
+    for (const [slot, data] of this.rows)
+      yield [this.keys.has(slot) ? this.keys.get(slot) : (slot as Key | undefined), data]
+  }
+
+  /** Every key's data. */
+  data(): Iterable<unknown> {
+    return this.rows.values()
+  }
+
+  get size(): number {
+    return this.rows.size
+  }
+
+  clear(): void {
+    this.rows.clear()
+    this.keys.clear()
+  }
+
+  /** Puts `key`'s data back from a snapshot. */
+  restoreRow(key: Key | undefined, data: unknown): void {
+    const slot = slotOf(key)
+    if (key !== slot) this.keys.set(slot, key)
+    this.rows.set(slot, data)
   }
 
   /** The current key's Cell, or undefined if absent or expired (an expired one is removed). */
@@ -82,11 +125,13 @@ export class StateTable {
   purgeExpired(): number {
     let cells = 0
     const now = this.scope.now()
-    for (const [id, row] of this.rows) {
-      const live = liveData(this, row.data, now)
-      if (live === undefined) this.rows.delete(id)
-      else {
-        row.data = live
+    for (const [slot, data] of this.rows) {
+      const live = liveData(this, data, now)
+      if (live === undefined) {
+        this.rows.delete(slot)
+        this.keys.delete(slot)
+      } else {
+        this.rows.set(slot, live)
         cells += cellCount(this.kind, live)
       }
     }
@@ -106,7 +151,8 @@ function liveData(table: StateTable, data: unknown, now: number): unknown {
       return live.length > 0 ? live : undefined
     }
     case 'map': {
-      const map = data as Map<string, MapCell>
+      const map = data as MapData
+      if (!(map instanceof Map)) return table.expired(map.t, now) ? undefined : map
       for (const [id, c] of map) if (table.expired(c.t, now)) map.delete(id)
       return map.size > 0 ? map : undefined
     }
@@ -115,6 +161,6 @@ function liveData(table: StateTable, data: unknown, now: number): unknown {
 
 function cellCount(kind: StateKind, data: unknown): number {
   if (kind === 'list') return (data as Cell[]).length
-  if (kind === 'map') return (data as Map<string, MapCell>).size
+  if (kind === 'map') return mapSize(data as MapData)
   return 1
 }

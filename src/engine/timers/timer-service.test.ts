@@ -63,3 +63,40 @@ test('a timer deleted and registered again fires once, after those registered be
   assert.deepEqual(fired, ['event:string(c):@4', 'event:string(b):@5', 'event:string(a):@5'])
   assert.equal(q.size, 0)
 })
+
+test('move equals delete then register, and keys with many timers stay exact', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rnd = new SeededRandom(seed)
+    const moved = new TimerQueues()
+    const plain = new TimerQueues()
+    // Up to 40 timestamps × 2 namespaces on one hot key: the per-key index grows past its array form.
+    for (let i = 0; i < 400; i++) {
+      const key = rnd.pick(['hot', 'hot', 'hot', 'cold', 7])
+      const ns = rnd.pick(['', 'w'])
+      const from = rnd.int(0, 40)
+      const to = rnd.int(0, 40)
+      const op = rnd.int(0, 3)
+      if (op === 0) {
+        moved.move('event', key, ns, from, to)
+        plain.delete('event', key, ns, from)
+        plain.register('event', key, ns, to)
+      } else if (op === 1) {
+        moved.delete('event', key, ns, from)
+        plain.delete('event', key, ns, from)
+      } else {
+        moved.register('event', key, ns, to)
+        plain.register('event', key, ns, to)
+      }
+      assert.equal(moved.size, plain.size)
+    }
+    assert.deepEqual(moved.snapshot(), plain.snapshot(), `seed ${seed}`)
+    const upTo = rnd.int(0, 40)
+    const fire = (q: TimerQueues) => {
+      const out: string[] = []
+      for (let t = q.pollDue('event', upTo); t; t = q.pollDue('event', upTo)) out.push(show(t))
+      return out
+    }
+    assert.deepEqual(fire(moved), fire(plain), `seed ${seed}`)
+    assert.deepEqual(moved.snapshot(), plain.snapshot(), `seed ${seed}`)
+  }
+})

@@ -3,11 +3,13 @@
 // identified by (domain, key, namespace, timestamp), so registering it twice is one timer. Timers
 // come out in timestamp order (ties in registration order) when the runner advances the watermark
 // or processing time; a timer registered while firing is due in the same advance if its time has
-// passed. Deletion is lazy: the entry is marked dead and skipped when it reaches the top.
+// passed. Deleting or moving a timer (as a session window does whenever it grows) costs no new entry
+// and leaves nothing to pop later: the queue (timers/queue.ts) drops it from its heap at once, or
+// skips its old slot in a sorted run when it gets there.
 import type { Key, TimeDomain } from '../model/record.ts'
-import { keyId } from '../serde/key.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
-import { Heap } from './heap.ts'
+import { type Slot, slotOf } from '../state/slot.ts'
+import { TimerQueue } from './queue.ts'
 
 export interface Timer {
   readonly domain: TimeDomain
@@ -23,82 +25,156 @@ export interface TimerService {
   registerProcessingTimeTimer(timestamp: number, namespace?: string): void
   deleteEventTimeTimer(timestamp: number, namespace?: string): void
   deleteProcessingTimeTimer(timestamp: number, namespace?: string): void
+  /** Deletes the timer at `from` (if any) and registers one at `to`, in one step. */
+  moveEventTimeTimer(from: number, to: number, namespace?: string): void
+  moveProcessingTimeTimer(from: number, to: number, namespace?: string): void
 }
 
-interface Entry {
-  timer: Timer
-  /** keyId(timer.key), the first level of the index. */
-  kid: string
+/** A queued timer is its own heap entry (one allocation per timer). */
+interface Entry extends Timer {
+  /** Changed only by move(), while the entry has not been handed out. */
+  timestamp: number
+  /** slotOf(key), the first level of the index. */
+  readonly slot: Slot
   seq: number
-  dead: boolean
+  pos: number
+  where: number
 }
 
-/** Live timers of one domain by key id, namespace and timestamp: no composite string per lookup. */
-type Index = Map<string, Map<string, Map<number, Entry>>>
+/**
+ * A key's live timers of one domain: most keys have one or a few, so they are kept as the entry
+ * itself or a short array searched in place (no Maps per key to allocate, and none to drop when the
+ * key's last timer goes); a key with many is switched to a Map by namespace and timestamp.
+ */
+type Bucket = Entry | Entry[] | Map<string, Entry>
+
+/** Entries a key's array holds before it becomes a Map. */
+const SMALL = 16
+
+const composite = (namespace: string, timestamp: number): string => `${timestamp}\u0000${namespace}`
+
+function find(bucket: Bucket, namespace: string, timestamp: number): Entry | undefined {
+  if (bucket instanceof Map) return bucket.get(composite(namespace, timestamp))
+  if (Array.isArray(bucket)) {
+    for (let i = 0; i < bucket.length; i++) {
+      const e = bucket[i]!
+      if (e.timestamp === timestamp && e.namespace === namespace) return e
+    }
+    return undefined
+  }
+  return bucket.timestamp === timestamp && bucket.namespace === namespace ? bucket : undefined
+}
 
 const before = (a: Entry, b: Entry) =>
-  a.timer.timestamp < b.timer.timestamp || (a.timer.timestamp === b.timer.timestamp && a.seq < b.seq)
+  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq)
 
 export class TimerQueues {
-  private readonly queues = { event: new Heap<Entry>(before), processing: new Heap<Entry>(before) }
-  private readonly live: Record<TimeDomain, Index> = { event: new Map(), processing: new Map() }
+  private readonly queues = { event: new TimerQueue<Entry>(), processing: new TimerQueue<Entry>() }
+  /** Live timers per domain by key slot. */
+  private readonly live: Record<TimeDomain, Map<Slot, Bucket>> = { event: new Map(), processing: new Map() }
   private count = 0
   private seq = 0
 
-  register(domain: TimeDomain, key: Key | undefined, namespace: string, timestamp: number): void {
-    const kid = keyId(key)
+  register(
+    domain: TimeDomain,
+    key: Key | undefined,
+    namespace: string,
+    timestamp: number,
+    slot: Slot = slotOf(key),
+  ): void {
     const index = this.live[domain]
-    let byNs = index.get(kid)
-    if (byNs === undefined) index.set(kid, (byNs = new Map()))
-    let byTs = byNs.get(namespace)
-    if (byTs === undefined) byNs.set(namespace, (byTs = new Map()))
-    else if (byTs.has(timestamp)) return
-    const entry: Entry = { timer: { domain, key, namespace, timestamp }, kid, seq: this.seq++, dead: false }
-    byTs.set(timestamp, entry)
+    const bucket = index.get(slot)
+    if (bucket !== undefined && find(bucket, namespace, timestamp) !== undefined) return
+    const entry: Entry = { domain, key, namespace, timestamp, slot, seq: this.seq++, pos: -1, where: -1 }
+    if (bucket === undefined) index.set(slot, entry)
+    else if (bucket instanceof Map) bucket.set(composite(namespace, timestamp), entry)
+    else if (!Array.isArray(bucket)) index.set(slot, [bucket, entry])
+    else if (bucket.length < SMALL) bucket.push(entry)
+    else {
+      const map = new Map<string, Entry>()
+      for (const e of bucket) map.set(composite(e.namespace, e.timestamp), e)
+      map.set(composite(namespace, timestamp), entry)
+      index.set(slot, map)
+    }
     this.count++
     this.queues[domain].push(entry)
   }
 
-  delete(domain: TimeDomain, key: Key | undefined, namespace: string, timestamp: number): void {
-    const entry = this.live[domain].get(keyId(key))?.get(namespace)?.get(timestamp)
+  delete(
+    domain: TimeDomain,
+    key: Key | undefined,
+    namespace: string,
+    timestamp: number,
+    slot: Slot = slotOf(key),
+  ): void {
+    const bucket = this.live[domain].get(slot)
+    const entry = bucket && find(bucket, namespace, timestamp)
     if (entry === undefined) return
-    entry.dead = true
+    this.queues[domain].remove(entry)
     this.unindex(entry)
   }
 
+  /**
+   * delete(from) then register(to), with the same outcome (the timer counts as registered now, for
+   * the order of ties), but reusing the entry: no allocation, and one reordering of the heap.
+   */
+  move(
+    domain: TimeDomain,
+    key: Key | undefined,
+    namespace: string,
+    from: number,
+    to: number,
+    slot: Slot = slotOf(key),
+  ): void {
+    const bucket = this.live[domain].get(slot)
+    const entry = bucket && find(bucket, namespace, from)
+    if (entry === undefined) {
+      this.register(domain, key, namespace, to, slot)
+      return
+    }
+    if (from !== to && find(bucket!, namespace, to) !== undefined) {
+      // A timer at `to` exists: registering it again would change nothing.
+      this.queues[domain].remove(entry)
+      this.unindex(entry)
+      return
+    }
+    if (bucket instanceof Map) {
+      bucket.delete(composite(namespace, from))
+      bucket.set(composite(namespace, to), entry)
+    }
+    entry.timestamp = to
+    entry.seq = this.seq++
+    this.queues[domain].update(entry)
+  }
+
   private unindex(entry: Entry): void {
-    const { domain, namespace, timestamp } = entry.timer
-    const index = this.live[domain]
-    const byNs = index.get(entry.kid)!
-    const byTs = byNs.get(namespace)!
-    byTs.delete(timestamp)
+    const index = this.live[entry.domain]
+    const bucket = index.get(entry.slot)!
     this.count--
-    if (byTs.size > 0) return
-    byNs.delete(namespace)
-    if (byNs.size === 0) index.delete(entry.kid)
+    if (bucket instanceof Map) {
+      bucket.delete(composite(entry.namespace, entry.timestamp))
+      if (bucket.size === 0) index.delete(entry.slot)
+    } else if (Array.isArray(bucket)) {
+      const i = bucket.indexOf(entry)
+      const last = bucket.pop()!
+      if (i < bucket.length) bucket[i] = last
+      if (bucket.length === 1) index.set(entry.slot, bucket[0]!)
+    } else index.delete(entry.slot)
   }
 
   /** Removes and returns the earliest live timer of `domain` with timestamp ≤ `upTo`. */
   pollDue(domain: TimeDomain, upTo: number): Timer | undefined {
     const queue = this.queues[domain]
-    for (let top = queue.peek(); top !== undefined; top = queue.peek()) {
-      if (top.dead) {
-        queue.pop()
-        continue
-      }
-      if (top.timer.timestamp > upTo) return undefined
-      queue.pop()
-      this.unindex(top)
-      return top.timer
-    }
-    return undefined
+    const top = queue.peek()
+    if (top === undefined || top.timestamp > upTo) return undefined
+    queue.pop(top)
+    this.unindex(top)
+    return top
   }
 
   /** Earliest live timestamp of `domain`, or undefined. */
   next(domain: TimeDomain): number | undefined {
-    const queue = this.queues[domain]
-    while (queue.peek()?.dead) queue.pop()
-    return queue.peek()?.timer.timestamp
+    return this.queues[domain].peek()?.timestamp
   }
 
   get size(): number {
@@ -109,30 +185,38 @@ export class TimerQueues {
   snapshot(): Plain {
     const entries: Entry[] = []
     for (const index of [this.live.event, this.live.processing])
-      for (const byNs of index.values()) for (const byTs of byNs.values()) entries.push(...byTs.values())
-    entries.sort((a, b) =>
-      a.timer.domain !== b.timer.domain ? (a.timer.domain === 'event' ? -1 : 1) : before(a, b) ? -1 : 1,
-    )
-    return toPlain(entries.map((e) => [e.timer.domain, e.timer.key, e.timer.namespace, e.timer.timestamp]))
+      for (const bucket of index.values())
+        if (bucket instanceof Map) entries.push(...bucket.values())
+        else if (Array.isArray(bucket)) entries.push(...bucket)
+        else entries.push(bucket)
+    entries.sort((a, b) => (a.domain !== b.domain ? (a.domain === 'event' ? -1 : 1) : before(a, b) ? -1 : 1))
+    return toPlain(entries.map((e) => [e.domain, e.key, e.namespace, e.timestamp]))
   }
 
   restore(snapshot: Plain): void {
     this.live.event.clear()
     this.live.processing.clear()
     this.count = 0
-    this.queues.event = new Heap<Entry>(before)
-    this.queues.processing = new Heap<Entry>(before)
+    this.queues.event = new TimerQueue<Entry>()
+    this.queues.processing = new TimerQueue<Entry>()
     for (const [domain, key, namespace, ts] of fromPlain(snapshot) as [TimeDomain, Key, string, number][])
       this.register(domain, key, namespace, ts)
   }
 
-  /** A TimerService bound to whatever key `currentKey` returns at call time. */
-  scoped(currentKey: () => Key | undefined): TimerService {
+  /**
+   * A TimerService bound to whatever key `scope` holds at call time (the keyed state backend, which
+   * also holds the key's slot).
+   */
+  scoped(scope: { readonly key: Key | undefined; readonly slot: Slot }): TimerService {
     return {
-      registerEventTimeTimer: (ts, ns = '') => this.register('event', currentKey(), ns, ts),
-      registerProcessingTimeTimer: (ts, ns = '') => this.register('processing', currentKey(), ns, ts),
-      deleteEventTimeTimer: (ts, ns = '') => this.delete('event', currentKey(), ns, ts),
-      deleteProcessingTimeTimer: (ts, ns = '') => this.delete('processing', currentKey(), ns, ts),
+      registerEventTimeTimer: (ts, ns = '') => this.register('event', scope.key, ns, ts, scope.slot),
+      registerProcessingTimeTimer: (ts, ns = '') =>
+        this.register('processing', scope.key, ns, ts, scope.slot),
+      deleteEventTimeTimer: (ts, ns = '') => this.delete('event', scope.key, ns, ts, scope.slot),
+      deleteProcessingTimeTimer: (ts, ns = '') => this.delete('processing', scope.key, ns, ts, scope.slot),
+      moveEventTimeTimer: (from, to, ns = '') => this.move('event', scope.key, ns, from, to, scope.slot),
+      moveProcessingTimeTimer: (from, to, ns = '') =>
+        this.move('processing', scope.key, ns, from, to, scope.slot),
     }
   }
 }

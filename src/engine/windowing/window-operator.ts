@@ -6,19 +6,28 @@
 // re-fire it with updated contents; an element whose windows are all past cleanup goes to the late
 // side output, never silently away.
 //
-// Everything per key lives in one MapState (window id → entry holding contents and trigger state),
-// so checkpointing, rescaling and merging treat a window as one unit.
+// Everything per key lives in one MapState (window slot → entry holding contents and trigger state),
+// so checkpointing, rescaling and merging treat a window as one unit. The slot is a number: the
+// window's start for fixed windows, and for sessions the start of the session's first window, kept
+// while the session grows (Flink's MergingWindowSet keeps such a stable state window too). Timers
+// are namespaced by the slot as a string (WindowEntry.id), so a growing session moves one timer and
+// nothing else. Entries are mutated in place: an element added to an existing window writes nothing
+// back to the state.
 import { RiffleError } from '../../core/errors.ts'
 import type { AggregateFunction } from '../model/functions.ts'
-import { LATE_TAG, type StreamRecord } from '../model/record.ts'
+import { LATE_TAG, MIN_WATERMARK, type StreamRecord } from '../model/record.ts'
 import type { Operator, OperatorContext } from '../operator/operator.ts'
+import { KeyedStateBackend } from '../state/backend.ts'
 import type { MapState } from '../state/descriptors.ts'
+import { cellAt, liveCells } from '../state/map.ts'
+import type { MapData } from '../state/table.ts'
 import type { Timer } from '../timers/timer-service.ts'
-import type { WindowAssigner } from './assigners/assigner.ts'
+import { type WindowAssigner, mod } from './assigners/assigner.ts'
 import { type AssignerSpec, createAssigner } from './assigners/spec.ts'
 import type { Evictor, TimestampedValue } from './evictors/evictor.ts'
 import { type EvictorSpec, createEvictor } from './evictors/spec.ts'
 import type { WindowContext } from './functions.ts'
+import { EventTimeTrigger } from './triggers/event-time.ts'
 import { type TriggerSpec, createTrigger } from './triggers/spec.ts'
 import {
   type Trigger,
@@ -27,7 +36,7 @@ import {
   fires,
   purges,
 } from './triggers/trigger.ts'
-import { type Window, maxTimestamp, windowId } from './window.ts'
+import { type Window, maxTimestamp } from './window.ts'
 
 export interface WindowConfig<T = unknown, ACC = unknown, R = unknown> {
   assigner: AssignerSpec
@@ -45,7 +54,10 @@ export interface WindowConfig<T = unknown, ACC = unknown, R = unknown> {
 }
 
 interface WindowEntry {
+  /** The timer namespace: String(slot). */
   id: string
+  /** The entry's key in the key's MapState (see the top of this file). */
+  slot: number
   window: Window
   /** Elements added since the last purge (0: no contents). */
   count: number
@@ -56,10 +68,11 @@ interface WindowEntry {
   /** Trigger state by name. */
   trigger: Record<string, unknown>
   /**
-   * Event-time timers (timestamps) known to be registered in this window's namespace, so that
-   * re-registering them per element can be skipped. Kept exact: removed when such a timer fires or
-   * is deleted; snapshotted with the entry, consistent with the timers of the same snapshot. Absent
-   * (e.g. in older snapshots) only means registering once more, which is idempotent.
+   * The event-time timers (timestamps) registered in this window's namespace, so that registering
+   * them again per element, or deleting one that is not there, costs no call to the timer service.
+   * Kept exact: every event-time timer of the namespace goes through registerEventTimer and
+   * deleteEventTimer, and is forgotten when it fires; snapshotted with the entry, consistent with
+   * the timers of the same snapshot.
    */
   timers?: number[]
 }
@@ -81,51 +94,140 @@ function forgetTimer(entry: WindowEntry, time: number): void {
   if (ts === undefined) return
   const i = ts.indexOf(time)
   if (i < 0) return
-  if (ts.length === 1) entry.timers = undefined
-  else ts.splice(i, 1)
+  // Order does not matter: move the last one into the gap (and keep the array for the next timer).
+  const last = ts.pop()!
+  if (i < ts.length) ts[i] = last
 }
 
 const WINDOWS = { name: 'windows' }
 
+/**
+ * The operator's snapshot: the layout of its window state. Before it, entries were filed under
+ * window-id strings ('start:end') and so were their timers; such state cannot be continued.
+ */
+const FORMAT = { windows: 2 }
+
+/** Refuses window state written by a version that filed windows by id string (see FORMAT). */
+function refuseOldLayout(state: unknown): void {
+  if (!(state instanceof KeyedStateBackend)) return
+  for (const stored of state.dataOf(WINDOWS.name)) {
+    const data = stored as MapData
+    const cells = data instanceof Map ? [...data.values()] : [data]
+    if (cells.some((c) => typeof c.s !== 'number'))
+      throw new RiffleError(
+        'INVALID_ARGUMENT',
+        "this checkpoint holds window state in the layout of an earlier Riffle version, which this one cannot continue; delete the pipeline's checkpoints to start over",
+      )
+  }
+}
+
+/**
+ * Timer operations held back while windows merge: (event time or not, time) pairs, in order. Taken
+ * ones are marked, not spliced out, and the arrays are reused: merges happen per element.
+ */
+class HeldTimers {
+  private readonly event: boolean[] = []
+  private readonly time: number[] = []
+  private readonly live: boolean[] = []
+  n = 0
+
+  add(event: boolean, time: number): void {
+    const i = this.n++
+    this.event[i] = event
+    this.time[i] = time
+    this.live[i] = true
+  }
+  isEvent(i: number): boolean {
+    return this.event[i]!
+  }
+  isLive(i: number): boolean {
+    return this.live[i]!
+  }
+  /** Marks entry i taken and returns its time. */
+  take(i: number): number {
+    this.live[i] = false
+    return this.time[i]!
+  }
+  /** A live entry of the domain at `time`; else (unless `exact`) the first live one of the domain; else -1. */
+  find(event: boolean, time: number, exact: boolean): number {
+    let first = -1
+    for (let i = 0; i < this.n; i++) {
+      if (!this.live[i] || this.event[i] !== event) continue
+      if (this.time[i] === time) return i
+      if (first < 0) first = i
+    }
+    return exact ? -1 : first
+  }
+}
+
+/**
+ * The context triggers see, one per operator, pointed at the entry at hand before each call (no
+ * allocation per element). While windows merge, the trigger's onMerge works on fresh state and its
+ * timer registrations are held back until the merged windows' timers are deleted: the target keeps
+ * its namespace, so an old timer at the same time as a new one must go first.
+ */
 class WindowTriggerContext implements TriggerMergeContext {
   private readonly ctx: OperatorContext
-  private readonly entry: WindowEntry
-  private readonly merged: readonly WindowEntry[]
+  entry: WindowEntry = undefined!
+  /**
+   * Trigger state read and written: the entry's, or the merge result's while merging (null until
+   * onMerge writes any: most merges of most triggers carry no state over).
+   */
+  state: Record<string, unknown> | null = {}
+  merged: readonly WindowEntry[] = []
+  /** Registrations held back during a merge (onMerge), and whether they are being held. */
+  readonly deferred = new HeldTimers()
+  deferring = false
+  /** Deletions held back while the merge target's old timers are cleared, and whether they are. */
+  readonly withheld = new HeldTimers()
+  withholding = false
+  /** The operator's event time, read once per batch or timer (it does not move in between). */
+  watermark = MIN_WATERMARK
 
-  constructor(ctx: OperatorContext, entry: WindowEntry, merged: readonly WindowEntry[] = []) {
+  constructor(ctx: OperatorContext) {
     this.ctx = ctx
-    this.entry = entry
-    this.merged = merged
   }
-  get watermark(): number {
-    return this.ctx.watermark
+  at(entry: WindowEntry): this {
+    this.entry = entry
+    this.state = entry.trigger
+    return this
   }
   get processingTime(): number {
     return this.ctx.processingTime
   }
   registerEventTimeTimer(time: number): void {
-    if (knowsTimer(this.entry, time)) return
-    this.ctx.timers.registerEventTimeTimer(time, this.entry.id)
-    rememberTimer(this.entry, time)
+    if (this.deferring) this.deferred.add(true, time)
+    else registerEventTimer(this.ctx, this.entry, time)
   }
   registerProcessingTimeTimer(time: number): void {
-    this.ctx.timers.registerProcessingTimeTimer(time, this.entry.id)
+    if (this.deferring) this.deferred.add(false, time)
+    else this.ctx.timers.registerProcessingTimeTimer(time, this.entry.id)
   }
   deleteEventTimeTimer(time: number): void {
-    this.ctx.timers.deleteEventTimeTimer(time, this.entry.id)
-    forgetTimer(this.entry, time)
+    if (this.deferring) this.undefer(true, time)
+    else if (!this.withholding) deleteEventTimer(this.ctx, this.entry, time)
+    else if (knowsTimer(this.entry, time)) {
+      forgetTimer(this.entry, time)
+      this.withheld.add(true, time)
+    }
   }
   deleteProcessingTimeTimer(time: number): void {
-    this.ctx.timers.deleteProcessingTimeTimer(time, this.entry.id)
+    if (this.deferring) this.undefer(false, time)
+    else if (this.withholding) this.withheld.add(false, time)
+    else this.ctx.timers.deleteProcessingTimeTimer(time, this.entry.id)
+  }
+  private undefer(event: boolean, time: number): void {
+    const i = this.deferred.find(event, time, true)
+    if (i >= 0) this.deferred.take(i)
   }
   getState<T>(name: string): T | undefined {
-    return this.entry.trigger[name] as T | undefined
+    return this.state?.[name] as T | undefined
   }
   setState(name: string, value: unknown): void {
-    this.entry.trigger[name] = value
+    ;(this.state ??= {})[name] = value
   }
   clearState(name: string): void {
-    delete this.entry.trigger[name]
+    if (this.state !== null) delete this.state[name]
   }
   mergeState<T>(name: string, combine: (a: T, b: T) => T): void {
     let acc: T | undefined
@@ -138,6 +240,28 @@ class WindowTriggerContext implements TriggerMergeContext {
   }
 }
 
+function registerEventTimer(ctx: OperatorContext, entry: WindowEntry, time: number): void {
+  if (knowsTimer(entry, time)) return
+  ctx.timers.registerEventTimeTimer(time, entry.id)
+  rememberTimer(entry, time)
+}
+
+function deleteEventTimer(ctx: OperatorContext, entry: WindowEntry, time: number): void {
+  // Every event-time timer of the entry's namespace is in entry.timers (see there).
+  if (!knowsTimer(entry, time)) return
+  ctx.timers.deleteEventTimeTimer(time, entry.id)
+  forgetTimer(entry, time)
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false
+  return true
+}
+
+function newEntry(slot: number, window: Window): WindowEntry {
+  return { id: String(slot), slot, window, count: 0, trigger: {} }
+}
+
 export class WindowOperator<T = unknown> implements Operator<T, unknown> {
   private readonly config: WindowConfig<T>
   private readonly assigner: WindowAssigner
@@ -147,6 +271,21 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
   private readonly lateTag: string
   /** Contents are element lists (not accumulators). */
   private readonly buffers: boolean
+  /** Event-time sessions with the default trigger and no lateness: growing one takes a shortcut. */
+  private readonly plainSessions: boolean
+  /** The windows handle and trigger context of the runner this operator last ran in. */
+  private stateOf: unknown = null
+  private handle: MapState<number, WindowEntry> = undefined!
+  private tctx: WindowTriggerContext = undefined!
+  /** Restored from a snapshot without FORMAT: the window state is checked on first use. */
+  private restored = false
+  /** Set by mergeInto when it returns an entry that is not in the state yet. */
+  private fresh = false
+  /** mergeInto's scan (see touches): the windows the new one touches and their cover. */
+  private first: WindowEntry | undefined = undefined
+  private more: WindowEntry[] | undefined = undefined
+  private start = 0
+  private end = 0
 
   constructor(config: WindowConfig<T>) {
     this.config = config
@@ -156,6 +295,11 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
     this.lateness = config.allowedLateness ?? 0
     this.lateTag = config.lateTag ?? LATE_TAG
     this.buffers = this.evictor !== undefined || config.aggregate === undefined
+    this.plainSessions =
+      this.assigner.merging &&
+      this.assigner.eventTime &&
+      this.lateness === 0 &&
+      this.trigger instanceof EventTimeTrigger
     if (!config.aggregate && !config.process)
       throw new RiffleError(
         'INVALID_ARGUMENT',
@@ -167,86 +311,265 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
       throw new RiffleError('INVALID_ARGUMENT', 'merging windows (sessions) need a trigger that can merge')
   }
 
-  private windows(ctx: OperatorContext): MapState<string, WindowEntry> {
-    return ctx.state.map<string, WindowEntry>(WINDOWS)
+  private windows(ctx: OperatorContext): MapState<number, WindowEntry> {
+    if (this.stateOf !== ctx.state) {
+      if (this.restored) refuseOldLayout(ctx.state)
+      this.restored = false
+      this.stateOf = ctx.state
+      this.handle = ctx.state.map<number, WindowEntry>(WINDOWS)
+      this.tctx = new WindowTriggerContext(ctx)
+    }
+    return this.handle
   }
 
   private cleanupTime(w: Window): number {
     return this.assigner.eventTime ? maxTimestamp(w) + this.lateness : maxTimestamp(w)
   }
 
-  private isLate(w: Window, ctx: OperatorContext): boolean {
-    return this.assigner.eventTime && this.cleanupTime(w) <= ctx.watermark
+  private isLate(w: Window): boolean {
+    return this.assigner.eventTime && this.cleanupTime(w) <= this.tctx.watermark
   }
 
   processBatch(batch: readonly StreamRecord<T>[], ctx: OperatorContext): void {
-    for (const r of batch) {
-      ctx.setCurrentKey(r.key)
-      this.processElement(r, ctx)
-    }
+    const state = this.windows(ctx)
+    // Event time does not advance within a batch: read the watermark once.
+    const watermark = ctx.watermark
+    this.tctx.watermark = watermark
+    const fixed = this.assigner.fixed
+    const gap = this.assigner.sessionGap
+    if (fixed !== undefined)
+      for (const r of batch) {
+        ctx.setCurrentKey(r.key)
+        this.processFixed(r, ctx, state, fixed.size, fixed.slide, fixed.offset, watermark)
+      }
+    else if (gap !== undefined)
+      for (const r of batch) {
+        ctx.setCurrentKey(r.key)
+        const t = this.assigner.eventTime ? r.timestamp : ctx.processingTime
+        if (!this.processMerging(r, t, t + gap, ctx, state)) ctx.output(this.lateTag, r)
+      }
+    else
+      for (const r of batch) {
+        ctx.setCurrentKey(r.key)
+        this.processElement(r, ctx, state)
+      }
   }
 
-  private processElement(r: StreamRecord<T>, ctx: OperatorContext): void {
-    const state = this.windows(ctx)
+  /** processElement for aligned windows of one size: no window array, a Window only per new entry. */
+  private processFixed(
+    r: StreamRecord<T>,
+    ctx: OperatorContext,
+    state: MapState<number, WindowEntry>,
+    size: number,
+    slide: number,
+    offset: number,
+    watermark: number,
+  ): void {
+    const eventTime = this.assigner.eventTime
+    const t = eventTime ? r.timestamp : ctx.processingTime
+    let accepted = false
+    const latest = t - mod(t - offset, slide)
+    // The key's windows, looked up once for all of the element's windows (a number is its own slot).
+    let cells = liveCells(state)
+    for (let start = latest; start > t - size; start -= slide) {
+      // Late: the window's cleanup time (maxTimestamp + allowedLateness) has passed.
+      if (eventTime && start + size - 1 + this.lateness <= watermark) continue
+      let entry = cells === undefined ? undefined : cellAt(cells, start)?.v
+      const created = entry === undefined
+      if (entry === undefined) entry = newEntry(start, { start, end: start + size })
+      accepted = true
+      this.add(entry, r)
+      const result = this.trigger.onElement(r, entry.window, this.tctx.at(entry))
+      this.apply(result, entry, ctx)
+      if (created) {
+        state.put(start, entry)
+        cells ??= liveCells(state)
+      }
+      this.registerCleanup(entry, ctx)
+    }
+    // Late only if it had windows (with slide > size some times fall between windows).
+    if (!accepted && latest > t - size) ctx.output(this.lateTag, r)
+  }
+
+  private processElement(
+    r: StreamRecord<T>,
+    ctx: OperatorContext,
+    state: MapState<number, WindowEntry>,
+  ): void {
     // Event-time assigners ignore the processing time: read the clock only for the others.
     const assigned = this.assigner.assign(r.timestamp, this.assigner.eventTime ? 0 : ctx.processingTime)
     let accepted = false
     for (const w of assigned) {
-      const entry = this.assigner.merging ? this.mergeInto(w, state, ctx) : this.entryFor(w, state, ctx)
-      if (entry === undefined) continue
+      if (this.assigner.merging) {
+        accepted = this.processMerging(r, w.start, w.end, ctx, state) || accepted
+        continue
+      }
+      if (this.isLate(w)) continue
+      let entry = state.get(w.start)
+      const created = entry === undefined
+      if (entry === undefined) entry = newEntry(w.start, w)
       accepted = true
       this.add(entry, r)
-      const result = this.trigger.onElement(r, entry.window, new WindowTriggerContext(ctx, entry))
+      const result = this.trigger.onElement(r, entry.window, this.tctx.at(entry))
       this.apply(result, entry, ctx)
-      state.put(entry.id, entry)
+      // An entry found in the state was updated in place.
+      if (created) state.put(entry.slot, entry)
       this.registerCleanup(entry, ctx)
     }
     if (!accepted && assigned.length > 0) ctx.output(this.lateTag, r)
   }
 
-  private entryFor(
-    w: Window,
-    state: MapState<string, WindowEntry>,
+  /** Adds `r` in window [start, end) of a merging assigner; false if that is late. */
+  private processMerging(
+    r: StreamRecord<T>,
+    start: number,
+    end: number,
     ctx: OperatorContext,
-  ): WindowEntry | undefined {
-    if (this.isLate(w, ctx)) return undefined
-    const id = windowId(w)
-    return state.get(id) ?? { id, window: w, count: 0, trigger: {} }
+    state: MapState<number, WindowEntry>,
+  ): boolean {
+    this.fresh = false
+    const entry = this.mergeInto(start, end, state, ctx)
+    if (entry === undefined) return false
+    const created = this.fresh
+    this.add(entry, r)
+    const result = this.trigger.onElement(r, entry.window, this.tctx.at(entry))
+    this.apply(result, entry, ctx)
+    if (created) state.put(entry.slot, entry)
+    this.registerCleanup(entry, ctx)
+    return true
   }
 
-  /** Merges `w` with the key's windows; returns the window the element belongs to, or undefined if late. */
+  /** Notes `e` for mergeInto if its window touches [wStart, wEnd) (overlapping or adjacent). */
+  private touches(e: WindowEntry, wStart: number, wEnd: number): void {
+    const ew = e.window
+    if (!(ew.start <= wEnd && ew.end >= wStart)) return
+    if (this.first === undefined) this.first = e
+    else (this.more ??= [this.first]).push(e)
+    if (ew.start < this.start) this.start = ew.start
+    if (ew.end > this.end) this.end = ew.end
+  }
+
+  /**
+   * Merges window [wStart, wEnd) with the key's windows; returns the entry the element belongs to
+   * (not yet in the state if it is new: then `fresh` is set), or undefined if the merged window is
+   * late. The key's windows never touch one another (they would have merged), so the new window
+   * merges exactly with those it touches (`intersects`); usually one open session, which is then
+   * found without sorting or arrays.
+   */
   private mergeInto(
-    w: Window,
-    state: MapState<string, WindowEntry>,
+    wStart: number,
+    wEnd: number,
+    state: MapState<number, WindowEntry>,
     ctx: OperatorContext,
   ): WindowEntry | undefined {
-    const existing = state.values()
-    const group = this.assigner
-      .mergeWindows([...existing.map((e) => e.window), w])
-      .find((g) => g.merged.includes(w))!
-    if (this.isLate(group.result, ctx)) return undefined
-    const byWindow = new Map(existing.map((e) => [e.window, e]))
-    const merged = group.merged.flatMap((m) => byWindow.get(m) ?? [])
-    const id = windowId(group.result)
-    if (merged.length === 0) return { id, window: group.result, count: 0, trigger: {} }
-    if (merged.length === 1 && merged[0]!.id === id) return merged[0]
-    const target: WindowEntry = { id, window: group.result, count: 0, trigger: {} }
-    this.trigger.onMerge?.(target.window, new WindowTriggerContext(ctx, target, merged))
-    for (const m of merged) {
-      this.trigger.clear(m.window, new WindowTriggerContext(ctx, m))
-      this.deleteCleanup(m, ctx)
-      // Same namespace as the target: its timers may just have been deleted, so forget them all.
-      if (m.id === id) target.timers = undefined
-      this.absorb(target, m)
-      state.remove(m.id)
+    this.first = undefined
+    this.more = undefined
+    this.start = wStart
+    this.end = wEnd
+    const cells = liveCells(state)
+    if (cells instanceof Map) for (const c of cells.values()) this.touches(c.v, wStart, wEnd)
+    else if (cells !== undefined) this.touches(cells.v, wStart, wEnd)
+    // (Casts: the compiler keeps the fields narrowed to their reset values across touches().)
+    const first = this.first as WindowEntry | undefined
+    const more = this.more as WindowEntry[] | undefined
+    const { start, end } = this
+    this.first = undefined
+    this.more = undefined
+    // Late: the merged window's cleanup time has passed.
+    if (this.assigner.eventTime && end - 1 + this.lateness <= this.tctx.watermark) return undefined
+    if (first === undefined) {
+      this.fresh = true
+      return newEntry(wStart, { start: wStart, end: wEnd })
     }
-    state.put(id, target)
+    if (more === undefined && start === first.window.start && end === first.window.end) return first
+    const result: Window = { start, end }
+    if (more === undefined && this.plainSessions) {
+      // One session grows. What the generic merge below does for the event-time trigger without
+      // lateness, in short: its end-of-window timer (also the cleanup timer) moves to the new end.
+      const from = first.window.end - 1
+      const to = end - 1
+      first.window = result
+      // Moved even to the same time: that counts as registered now, as in the generic merge.
+      if (knowsTimer(first, from)) {
+        forgetTimer(first, from)
+        ctx.timers.moveEventTimeTimer(from, to, first.id)
+      } else ctx.timers.registerEventTimeTimer(to, first.id)
+      rememberTimer(first, to)
+      return first
+    }
+    // The earliest session is the target: its slot stays, and its contents come first, as they would
+    // if all were folded into an empty window in start order.
+    const merged = more ?? [first]
+    if (more !== undefined) merged.sort((a, b) => a.window.start - b.window.start)
+    const target = merged[0]!
+    const tctx = this.tctx
+    const deferred = tctx.deferred
+    deferred.n = 0
+    tctx.at(target)
+    tctx.state = null
+    tctx.merged = merged
+    tctx.deferring = true
+    try {
+      this.trigger.onMerge?.(result, tctx)
+    } finally {
+      tctx.merged = []
+      tctx.deferring = false
+    }
+    const mergedState = tctx.state
+    // The target's old timers are withheld, to be moved where onMerge registered the new ones.
+    const withheld = tctx.withheld
+    withheld.n = 0
+    for (const m of merged) {
+      tctx.withholding = m === target
+      try {
+        this.trigger.clear(m.window, tctx.at(m))
+        this.deleteCleanup(m)
+      } finally {
+        tctx.withholding = false
+      }
+    }
+    for (let i = 1; i < merged.length; i++) {
+      const m = merged[i]!
+      this.absorb(target, m)
+      state.remove(m.slot)
+    }
+    target.window = result
+    // The merged trigger state; the target's own object again if onMerge wrote none and clear()
+    // left it empty.
+    target.trigger = mergedState ?? (isEmpty(target.trigger) ? target.trigger : {})
+    const timers = ctx.timers
+    for (let i = 0; i < deferred.n; i++) {
+      if (!deferred.isLive(i)) continue
+      const event = deferred.isEvent(i)
+      const time = deferred.take(i)
+      // Move a withheld timer of the same domain here: the one at this very time if there is one
+      // (it must not be deleted afterwards), else the first.
+      const pick = withheld.find(event, time, false)
+      const from = pick < 0 ? undefined : withheld.take(pick)
+      if (!event) {
+        if (from === undefined) timers.registerProcessingTimeTimer(time, target.id)
+        else timers.moveProcessingTimeTimer(from, time, target.id)
+      } else if (knowsTimer(target, time)) {
+        // Registered twice by onMerge: the first registration stands.
+        if (from !== undefined) timers.deleteEventTimeTimer(from, target.id)
+      } else {
+        if (from === undefined) timers.registerEventTimeTimer(time, target.id)
+        else timers.moveEventTimeTimer(from, time, target.id)
+        rememberTimer(target, time)
+      }
+    }
+    for (let j = 0; j < withheld.n; j++) {
+      if (!withheld.isLive(j)) continue
+      if (withheld.isEvent(j)) timers.deleteEventTimeTimer(withheld.take(j), target.id)
+      else timers.deleteProcessingTimeTimer(withheld.take(j), target.id)
+    }
     return target
   }
 
   private absorb(target: WindowEntry, m: WindowEntry): void {
     if (m.count === 0) return
-    if (this.buffers) target.elements = [...(target.elements ?? []), ...m.elements!]
+    if (this.buffers)
+      target.elements = target.count === 0 ? [...m.elements!] : [...target.elements!, ...m.elements!]
     else target.acc = target.count === 0 ? m.acc : this.config.aggregate!.merge(target.acc, m.acc)
     target.count += m.count
   }
@@ -309,30 +632,37 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
   private registerCleanup(entry: WindowEntry, ctx: OperatorContext): void {
     const t = this.cleanupTime(entry.window)
     if (!Number.isFinite(t)) return
-    if (this.assigner.eventTime) {
-      // Usually the trigger's end-of-window timer (allowedLateness 0), registered already.
-      if (knowsTimer(entry, t)) return
-      ctx.timers.registerEventTimeTimer(t, entry.id)
-      rememberTimer(entry, t)
-    } else ctx.timers.registerProcessingTimeTimer(t, entry.id)
+    // Usually the trigger's end-of-window timer (allowedLateness 0), registered already.
+    if (this.assigner.eventTime) registerEventTimer(ctx, entry, t)
+    else ctx.timers.registerProcessingTimeTimer(t, entry.id)
   }
 
-  private deleteCleanup(entry: WindowEntry, ctx: OperatorContext): void {
+  /** Through the trigger context, which may be withholding the entry's deletions (mergeInto). */
+  private deleteCleanup(entry: WindowEntry): void {
     const t = this.cleanupTime(entry.window)
-    if (this.assigner.eventTime) {
-      ctx.timers.deleteEventTimeTimer(t, entry.id)
-      forgetTimer(entry, t)
-    } else ctx.timers.deleteProcessingTimeTimer(t, entry.id)
+    const tctx = this.tctx.at(entry)
+    if (this.assigner.eventTime) tctx.deleteEventTimeTimer(t)
+    else tctx.deleteProcessingTimeTimer(t)
+  }
+
+  snapshot(): unknown {
+    return FORMAT
+  }
+
+  restore(state: unknown): void {
+    this.restored = (state as typeof FORMAT | null)?.windows !== FORMAT.windows
   }
 
   onTimer(timer: Timer, ctx: OperatorContext): void {
     const state = this.windows(ctx)
-    const entry = state.get(timer.namespace)
-    if (entry === undefined) return
+    const slot = Number(timer.namespace)
+    const entry = Number.isNaN(slot) ? undefined : state.get(slot)
+    if (entry === undefined || entry.id !== timer.namespace) return
     // The timer has fired, so it is no longer registered.
     if (timer.domain === 'event') forgetTimer(entry, timer.timestamp)
     const w = entry.window
-    const tctx = new WindowTriggerContext(ctx, entry)
+    const tctx = this.tctx.at(entry)
+    tctx.watermark = ctx.watermark
     const result =
       timer.domain === 'event'
         ? this.trigger.onEventTime(timer.timestamp, w, tctx)
@@ -343,7 +673,7 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
       timer.timestamp === this.cleanupTime(w)
     if (cleanup) {
       this.trigger.clear(w, tctx)
-      state.remove(entry.id)
-    } else state.put(entry.id, entry)
+      state.remove(entry.slot)
+    }
   }
 }

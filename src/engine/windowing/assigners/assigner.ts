@@ -7,6 +7,14 @@ export interface WindowAssigner {
   /** Event-time assigners are subject to watermarks and allowed lateness; processing-time ones are not. */
   readonly eventTime: boolean
   readonly merging: boolean
+  /**
+   * For aligned windows of one size (tumbling, sliding): the windows of time t are those starting
+   * at t - mod(t - offset, slide), then every `slide` earlier while start > t - size, exactly what
+   * assign() returns. The window operator walks them without allocating the array.
+   */
+  readonly fixed?: { readonly size: number; readonly slide: number; readonly offset: number }
+  /** For session windows: each element's window is [t, t + sessionGap). */
+  readonly sessionGap?: number
   assign(timestamp: number, processingTime: number): Window[]
   /** Groups of windows that merge (each group listed with its cover); merging assigners only. */
   mergeWindows(windows: readonly Window[]): { result: Window; merged: Window[] }[]

@@ -10,12 +10,14 @@ import type { WindowAssigner } from './assigner.ts'
 export class SessionAssigner implements WindowAssigner {
   readonly eventTime: boolean
   readonly merging = true
+  readonly sessionGap: number
   private readonly gap: number
 
   constructor(gap: number, time: TimeDomain) {
     if (!(Number.isInteger(gap) && gap > 0))
       throw new RiffleError('INVALID_ARGUMENT', `session gap must be a positive integer, got ${gap}`)
     this.gap = gap
+    this.sessionGap = gap
     this.eventTime = time === 'event'
   }
 

@@ -9,6 +9,7 @@ import { type WindowAssigner, mod } from './assigner.ts'
 export class SlidingAssigner implements WindowAssigner {
   readonly eventTime: boolean
   readonly merging = false
+  readonly fixed: { size: number; slide: number; offset: number }
   private readonly size: number
   private readonly slide: number
   private readonly offset: number
@@ -20,6 +21,7 @@ export class SlidingAssigner implements WindowAssigner {
     this.slide = slide
     this.offset = mod(offset, slide)
     this.eventTime = time === 'event'
+    this.fixed = { size: this.size, slide: this.slide, offset: this.offset }
   }
 
   assign(timestamp: number, processingTime: number): Window[] {

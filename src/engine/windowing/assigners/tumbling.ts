@@ -8,6 +8,7 @@ import { type WindowAssigner, mod } from './assigner.ts'
 export class TumblingAssigner implements WindowAssigner {
   readonly eventTime: boolean
   readonly merging = false
+  readonly fixed: { size: number; slide: number; offset: number }
   private readonly size: number
   private readonly offset: number
 
@@ -20,6 +21,7 @@ export class TumblingAssigner implements WindowAssigner {
     this.size = size
     this.offset = mod(offset, size)
     this.eventTime = time === 'event'
+    this.fixed = { size: this.size, slide: this.size, offset: this.offset }
   }
 
   assign(timestamp: number, processingTime: number): Window[] {

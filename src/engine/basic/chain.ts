@@ -1,0 +1,172 @@
+// Operator chaining (Flink's): a run of stateless one-in-one-out operators (map, filter, flatMap,
+// keyBy, a union of one input) after another operator runs inside that operator's emit, instead
+// of as runners of their own with a batch array and a call per hop. plan/local-graph.ts decides
+// what to fuse; this file turns each fused node into a step and composes them. The result is the
+// same records, in the same order and batches, as the unfused operators produce (basic/map.ts,
+// basic/key-by.ts).
+//
+// A step that makes records (map, flatMap, keyBy) and is followed by another that makes records,
+// or by a filter, writes into a scratch record of its own and passes that on: a record dropped
+// later costs no allocation. The last one allocates the records that leave the chain; if a filter
+// follows it, the end of the chain copies the survivors instead. Every emitted record is its own
+// object, as before. The record a chained function receives as its second argument is therefore
+// valid only during the call (the typed API never passes it on to user code).
+import type { Key, StreamRecord } from '../model/record.ts'
+import { partitionFor } from '../partitioning/partition.ts'
+import type { PlanNode } from '../plan/plan.ts'
+
+export type Emit = (record: StreamRecord) => void
+
+/** Builds what the chain's head emits into, given what its last step emits into. */
+export type Chain = (out: Emit) => Emit
+
+/** A step, given what follows it and whether it must emit fresh records instead of its scratch one. */
+type Step = (next: Emit, fresh: boolean) => Emit
+
+interface Scratch {
+  value: unknown
+  timestamp: number
+  key: StreamRecord['key']
+  partition: number | undefined
+}
+
+const scratch = (): Scratch => ({ value: undefined, timestamp: 0, key: undefined, partition: undefined })
+
+/** A new record, with key and partition only when set (as map and flatMap make them). */
+function record(value: unknown, timestamp: number, key: StreamRecord['key'], partition: number | undefined) {
+  const out: StreamRecord = { value, timestamp }
+  if (key !== undefined) out.key = key
+  if (partition !== undefined) out.partition = partition
+  return out
+}
+
+/** The node kinds that can be fused (a union only where it has one input: then it passes records on). */
+export function chainable(node: PlanNode): boolean {
+  switch (node.operator) {
+    case 'map':
+    case 'filter':
+    case 'flatMap':
+    case 'keyBy':
+    case 'union':
+      return true
+    default:
+      return false
+  }
+}
+
+interface ChainStep {
+  step: Step
+  /** Makes new records (map, flatMap, keyBy), rather than passing records on (filter, union). */
+  makes: boolean
+}
+
+function step(node: PlanNode): ChainStep {
+  switch (node.operator) {
+    case 'map': {
+      const c = node.config
+      return {
+        makes: true,
+        step: (next, fresh) => {
+          if (fresh) return (r) => next(record(c.map(r.value, r), r.timestamp, r.key, r.partition))
+          const s = scratch()
+          return (r) => {
+            const value = c.map(r.value, r)
+            s.timestamp = r.timestamp
+            s.key = r.key
+            s.partition = r.partition
+            s.value = value
+            next(s as StreamRecord)
+          }
+        },
+      }
+    }
+    case 'filter': {
+      const c = node.config
+      return {
+        makes: false,
+        step: (next) => (r) => {
+          if (c.filter(r.value, r)) next(r)
+        },
+      }
+    }
+    case 'flatMap': {
+      const c = node.config
+      return {
+        makes: true,
+        step: (next, fresh) => {
+          if (fresh)
+            return (r) => {
+              const { timestamp, key, partition } = r
+              for (const v of c.flatMap(r.value, r)) next(record(v, timestamp, key, partition))
+            }
+          const s = scratch()
+          return (r) => {
+            const { timestamp, key, partition } = r
+            for (const v of c.flatMap(r.value, r)) {
+              // Set per value: the scratch is only this step's, but cheap to rely on nothing.
+              s.timestamp = timestamp
+              s.key = key
+              s.partition = partition
+              s.value = v
+              next(s as StreamRecord)
+            }
+          }
+        },
+      }
+    }
+    case 'keyBy': {
+      const c = node.config
+      const partitions = c.partitions ?? 1
+      partitionFor('', partitions) // validates, as KeyByOperator does
+      const single = partitions === 1
+      // One partition: every key hashes to 0; numbers and strings need no hash to say so.
+      const partitionOf = (key: Key): number =>
+        single && (typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key)))
+          ? 0
+          : partitionFor(key, partitions)
+      return {
+        makes: true,
+        step: (next, fresh) => {
+          if (fresh)
+            return (r) => {
+              const key = c.key(r.value, r)
+              next({ value: r.value, timestamp: r.timestamp, key, partition: partitionOf(key) })
+            }
+          const s = scratch()
+          return (r) => {
+            const key = c.key(r.value, r)
+            s.partition = partitionOf(key)
+            s.value = r.value
+            s.timestamp = r.timestamp
+            s.key = key
+            next(s as StreamRecord)
+          }
+        },
+      }
+    }
+    case 'union':
+      return { makes: false, step: (next) => next }
+    default:
+      throw new Error(`operator kind '${node.operator}' cannot be chained`)
+  }
+}
+
+/**
+ * The chain of `nodes` (in data-flow order, each chainable). The last step that makes records
+ * emits fresh ones when nothing can drop them after it; if a filter follows, it uses its scratch
+ * record and the end of the chain copies the survivors (with a keyBy's fields as it sets them).
+ */
+export function chainOf(nodes: readonly PlanNode[]): Chain {
+  const steps = nodes.map(step)
+  const last = steps.findLastIndex((s) => s.makes)
+  const copyAtEnd = last >= 0 && nodes.slice(last + 1).some((n) => n.operator === 'filter')
+  const keyedCopy = copyAtEnd && nodes[last]!.operator === 'keyBy'
+  return (out) => {
+    let next: Emit = out
+    if (keyedCopy)
+      next = (r) => out({ value: r.value, timestamp: r.timestamp, key: r.key, partition: r.partition })
+    else if (copyAtEnd) next = (r) => out(record(r.value, r.timestamp, r.key, r.partition))
+    for (let i = steps.length - 1; i >= 0; i--) next = steps[i]!.step(next, i === last && !copyAtEnd)
+    return next
+  }
+}
