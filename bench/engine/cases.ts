@@ -160,7 +160,7 @@ const tumblingCount: EngineCase = {
   id: 'tumbling-count',
   title: '(b) keyed tumbling count',
   targetRatio: 0.333,
-  reps: 1,
+  reps: 3,
   params: { keys: KEYS, window: '10s' },
   pipeline(n, every) {
     const p = pipeline('bench-tumbling', { checkpointEvery: every })
@@ -198,7 +198,7 @@ const slidingSum: EngineCase = {
   id: 'sliding-sum',
   title: '(c) keyed sliding-window sum',
   targetRatio: 0.333,
-  reps: 1,
+  reps: 3,
   params: { keys: KEYS, window: '10s every 2s' },
   pipeline(n, every) {
     const p = pipeline('bench-sliding', { checkpointEvery: every })
@@ -255,7 +255,7 @@ const sessionSum: EngineCase = {
   id: 'session-sum',
   title: '(d) keyed session windows (sum)',
   targetRatio: 0.333,
-  reps: 1,
+  reps: 3,
   params: { keys: KEYS, gap: '1s', activity: '5s bursts, 45s idle' },
   pipeline(n, every) {
     const p = pipeline('bench-session', { checkpointEvery: every })
@@ -309,7 +309,7 @@ const intervalJoin: EngineCase = {
   id: 'interval-join',
   title: '(e) interval join',
   targetRatio: 0.333,
-  reps: 1,
+  reps: 3,
   params: { keys: JOIN_KEYS, between: `[${JOIN_LOWER}ms, +${JOIN_UPPER}ms]`, sides: '2 × n/2 events' },
   pipeline(n, every) {
     const p = pipeline('bench-join', { checkpointEvery: every })
