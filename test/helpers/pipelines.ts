@@ -76,10 +76,46 @@ export interface OutRecord {
 }
 
 /**
- * The records read_committed consumers see, from raw batches: non-transactional records, and
- * transactional ones whose producer writes a COMMIT marker after them. Also returns how many
- * transactions were aborted and how many are still open.
+ * Calls `onRecord` with every record read_committed consumers of one partition see, in offset order,
+ * from raw batches: non-transactional records, and transactional ones once their producer writes a
+ * COMMIT marker after them. Streams (holds only open transactions' records), so large outputs are
+ * checked without holding them. Returns how many transactions were aborted and how many are open.
  */
+export async function forEachCommitted(
+  log: PartitionLog,
+  onRecord: (r: { key: Buffer | null; value: Buffer | null; timestamp: number }) => void,
+): Promise<{ aborted: number; open: number }> {
+  type Kept = { key: Buffer | null; value: Buffer | null; timestamp: number }
+  const pending = new Map<bigint, Kept[]>()
+  let aborted = 0
+  for await (const { bytes, at } of batches(log)) {
+    const pid = bytes.readBigInt64BE(at + L.PRODUCER_ID)
+    const attributes = bytes.readInt16BE(at + L.ATTRIBUTES)
+    const decoded = decodeRecordBatch(bytes, at).records
+    if (attributes & L.ATTR_CONTROL) {
+      if (controlType(decoded[0]!.key) === CONTROL_COMMIT) for (const r of pending.get(pid) ?? []) onRecord(r)
+      else aborted++
+      pending.delete(pid)
+      continue
+    }
+    // Copies: the batch bytes are a view of a read buffer.
+    const kept = decoded.map(
+      (r): Kept => ({
+        key: r.key ? Buffer.from(r.key) : null,
+        value: r.value ? Buffer.from(r.value) : null,
+        timestamp: r.timestamp,
+      }),
+    )
+    if (attributes & L.ATTR_TRANSACTIONAL) {
+      const list = pending.get(pid) ?? []
+      for (const r of kept) list.push(r)
+      pending.set(pid, list)
+    } else for (const r of kept) onRecord(r)
+  }
+  return { aborted, open: pending.size }
+}
+
+/** Every partition's records as read_committed consumers see them (see forEachCommitted). */
 export async function committed(
   store: LogStore,
   topic: string,
@@ -90,27 +126,16 @@ export async function committed(
   const t = store.topic(topic)
   assert.ok(t, `topic ${topic} exists`)
   for (const [p, log] of t.partitions.entries()) {
-    const pending = new Map<bigint, OutRecord[]>()
-    for await (const { bytes, at } of batches(log)) {
-      const pid = bytes.readBigInt64BE(at + L.PRODUCER_ID)
-      const attributes = bytes.readInt16BE(at + L.ATTRIBUTES)
-      const decoded = decodeRecordBatch(bytes, at).records
-      if (attributes & L.ATTR_CONTROL) {
-        if (controlType(decoded[0]!.key) === CONTROL_COMMIT) records.push(...(pending.get(pid) ?? []))
-        else aborted++
-        pending.delete(pid)
-        continue
-      }
-      const out = decoded.map((r) => ({
+    const r = await forEachCommitted(log, (x) =>
+      records.push({
         partition: p,
-        key: r.key?.toString() ?? null,
-        value: r.value?.toString() ?? null,
-        timestamp: r.timestamp,
-      }))
-      if (attributes & L.ATTR_TRANSACTIONAL) pending.set(pid, [...(pending.get(pid) ?? []), ...out])
-      else records.push(...out)
-    }
-    open += pending.size
+        key: x.key?.toString() ?? null,
+        value: x.value?.toString() ?? null,
+        timestamp: x.timestamp,
+      }),
+    )
+    aborted += r.aborted
+    open += r.open
   }
   return { records, aborted, open }
 }
