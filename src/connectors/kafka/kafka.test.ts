@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'node:test'
+import { type TestContext, test } from 'node:test'
 import { Kafka, logLevel } from 'kafkajs'
 import { startBroker } from '../../../test/helpers/broker.ts'
+import { RawClient } from '../../../test/helpers/raw-client.ts'
 import { apiUrl, riffleRun } from '../../../test/helpers/riffle-run.ts'
 import { tempDir } from '../../../test/helpers/tmp.ts'
 import { systemClock } from '../../core/time.ts'
@@ -34,18 +35,23 @@ async function readAll(kafka: Kafka, topic: string, expected: number): Promise<A
   return read
 }
 
+/** A `riffle serve` cluster with one topic, a kafkajs client of it, and a data directory for the run. */
+async function cluster(t: TestContext, topic: string, partitions: number) {
+  const broker = await startBroker(t, tempDir(t))
+  t.after(() => broker.kill())
+  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] })
+  await admin.disconnect()
+  return { broker, dir: tempDir(t), kafka }
+}
+
 const values = (from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => JSON.stringify({ n: from + i, double: 2 * (from + i) }))
 
 test('riffle run --bootstrap: topics on an external cluster, read_committed, resumed from checkpoints', async (t) => {
-  const broker = await startBroker(t, tempDir(t))
-  t.after(() => broker.kill())
-  const dir = tempDir(t)
-  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic: 'numbers', numPartitions: 3 }] })
-  await admin.disconnect()
+  const { broker, dir, kafka } = await cluster(t, 'numbers', 3)
 
   const producer = kafka.producer()
   await producer.connect()
@@ -114,14 +120,7 @@ test('riffle run --bootstrap: topics on an external cluster, read_committed, res
 })
 
 test('riffle run --bootstrap: exactly once across SIGKILLs, the read_committed output is exact', async (t) => {
-  const broker = await startBroker(t, tempDir(t))
-  t.after(() => broker.kill())
-  const dir = tempDir(t)
-  const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic: 'numbers', numPartitions: 3 }] })
-  await admin.disconnect()
+  const { broker, dir, kafka } = await cluster(t, 'numbers', 3)
   const file = path.join(dir, 'double.ts')
   fs.writeFileSync(
     file,
@@ -181,6 +180,55 @@ export default p
   )
   // Nothing missing and nothing twice: the aborted output of every killed run is invisible.
   assert.deepEqual(read.map(([, v]) => v).sort(), values(0, TOTAL).sort())
+})
+
+test('riffle run --bootstrap: records deleted before the pipeline read them are skipped with a warning, the rest is read', async (t) => {
+  const { broker, dir, kafka } = await cluster(t, 'numbers', 1)
+  const producer = kafka.producer()
+  await producer.connect()
+  t.after(() => producer.disconnect())
+  const send = (from: number, to: number) =>
+    producer.send({
+      topic: 'numbers',
+      messages: Array.from({ length: to - from }, (_, i) => ({ value: JSON.stringify({ n: from + i }) })),
+    })
+  await send(0, 100)
+  const file = path.join(dir, 'double.ts')
+  fs.writeFileSync(
+    file,
+    `import { pipeline, topic } from '${api}'\nconst p = pipeline('double', { checkpointEvery: '100ms', guarantee: 'at-least-once' })\np.from(topic<{ n: number }>('numbers')).map((v) => ({ n: v.n, double: 2 * v.n })).to(topic('doubled'))\nexport default p\n`,
+  )
+  const args = [file, '--bootstrap', broker.bootstrap, '--data-dir', dir, '--progress', '50ms']
+  const first = riffleRun(args)
+  t.after(() => first.child.kill('SIGKILL'))
+  await first.waitFor(/double running: in 100\b/)
+  first.child.kill('SIGTERM')
+  assert.deepEqual(await first.exited, { code: 0, signal: null })
+
+  // While it is down: 100 more records, and retention (here DeleteRecords) removes 100..149 unread.
+  await send(100, 200)
+  const raw = await RawClient.connect(broker.port)
+  t.after(() => raw.close())
+  const deleted = await raw.request(21, 2, {
+    topics: [{ name: 'numbers', partitions: [{ partitionIndex: 0, offset: 150n }] }],
+    timeoutMs: 1000,
+  })
+  assert.deepEqual(deleted.topics[0]!.partitions[0], { partitionIndex: 0, lowWatermark: 150n, errorCode: 0 })
+  const second = riffleRun(args)
+  t.after(() => second.child.kill('SIGKILL'))
+  await second.waitFor(/double running: in 150\b/)
+  second.child.kill('SIGTERM')
+  assert.deepEqual(await second.exited, { code: 0, signal: null }, second.stderr())
+  assert.match(
+    second.stderr(),
+    /records were deleted before the pipeline read them; continuing at the log start/,
+  )
+  assert.match(second.stderr(), /"from":100,"to":150/)
+  const read = await readAll(kafka, 'doubled', 150)
+  assert.deepEqual(
+    read.map(([, v]) => v),
+    [...values(0, 100), ...values(150, 200)],
+  )
 })
 
 test('riffle run --bootstrap: broker and listener options are refused clearly', async (t) => {

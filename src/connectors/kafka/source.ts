@@ -87,6 +87,22 @@ interface TopicPosition {
 
 type AnyConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>
 type FetchResult = Awaited<ReturnType<AnyConsumer['fetch']>>
+
+/**
+ * The response inside a Fetch the client rejected because a partition carried an error code: the
+ * client fails the whole request, but each partition's error (OFFSET_OUT_OF_RANGE after retention
+ * deleted what the pipeline had not read yet) is for accept() to handle, and the other partitions'
+ * records are good. Anything else is rethrown.
+ */
+function responseOf(e: unknown): FetchResult {
+  const last = (e as { errors?: unknown[] }).errors?.at(-1)
+  for (const candidate of [e, last]) {
+    const response = (candidate as { response?: unknown } | undefined)?.response
+    const r = response as FetchResult | undefined
+    if (r && r.errorCode === 0 && Array.isArray(r.responses)) return r
+  }
+  throw e
+}
 type Batch = NonNullable<FetchResult['responses'][number]['partitions'][number]['records']>[number]
 
 /** The data records of fetched batches a read_committed (or read_uncommitted) consumer would see. */
@@ -187,25 +203,27 @@ export class KafkaSourceReader implements SourceReader {
     const requested = this.offsets.slice()
     this.fetching = Promise.all(
       [...byLeader].map(async ([node, slots]) => {
-        const res = await this.consumer.fetch({
-          node,
-          minBytes: 1,
-          maxBytes: FETCH_BYTES * slots.length,
-          maxWaitTime: maxWaitMs,
-          isolationLevel: this.spec.isolation === 'read_committed' ? 1 : 0,
-          topics: [
-            {
-              topicId: this.info.topicId,
-              partitions: slots.map((i) => ({
-                partition: this.parts[i]!,
-                fetchOffset: BigInt(requested[i]!),
-                partitionMaxBytes: FETCH_BYTES,
-                currentLeaderEpoch: -1,
-                lastFetchedEpoch: -1,
-              })),
-            },
-          ],
-        })
+        const res = await this.consumer
+          .fetch({
+            node,
+            minBytes: 1,
+            maxBytes: FETCH_BYTES * slots.length,
+            maxWaitTime: maxWaitMs,
+            isolationLevel: this.spec.isolation === 'read_committed' ? 1 : 0,
+            topics: [
+              {
+                topicId: this.info.topicId,
+                partitions: slots.map((i) => ({
+                  partition: this.parts[i]!,
+                  fetchOffset: BigInt(requested[i]!),
+                  partitionMaxBytes: FETCH_BYTES,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                })),
+              },
+            ],
+          })
+          .catch(responseOf)
         for (const t of res.responses)
           for (const part of t.partitions) {
             const i = this.parts.indexOf(part.partitionIndex)
