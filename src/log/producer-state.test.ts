@@ -89,3 +89,16 @@ test('a transaction left open when its epoch was bumped is aborted by the first 
   assert.equal(s.firstUnstableOffset(), null)
   assert.deepEqual(s.abortedOverlapping(0, 100), [{ producerId: 7n, firstOffset: 20, lastOffset: 29 }])
 })
+
+test('aborted transactions come in first-offset order, not in the order their markers were written', () => {
+  const s = new ProducerState()
+  // Producer 1 opens at 10, producer 2 at 12; producer 2's abort marker (14) comes first.
+  s.onBatch(1n, 0, meta(0, 1, 10), true)
+  s.onBatch(2n, 0, meta(0, 1, 12), true)
+  s.onMarker(2n, 0, false, 0, 14)
+  s.onMarker(1n, 0, false, 0, 15)
+  assert.deepEqual(s.abortedOverlapping(0, 100), [
+    { producerId: 1n, firstOffset: 10, lastOffset: 15 },
+    { producerId: 2n, firstOffset: 12, lastOffset: 14 },
+  ])
+})

@@ -149,7 +149,12 @@ export class ProducerState {
 
   /** Aborted transactions overlapping [from, to), ordered by first offset. */
   abortedOverlapping(from: number, to: number): AbortedTxn[] {
-    return this.aborted.filter((a) => a.lastOffset >= from && a.firstOffset < to)
+    // `aborted` is in marker order; transactions interleave, so that is not first-offset order.
+    // Clients may rely on the order: kafkajs walks the list as a queue while reading records, and
+    // an entry behind a later-starting one is noticed too late (its records leak as committed).
+    return this.aborted
+      .filter((a) => a.lastOffset >= from && a.firstOffset < to)
+      .sort((a, b) => a.firstOffset - b.firstOffset)
   }
 
   /** Forgets aborted transactions wholly below the log start offset. */

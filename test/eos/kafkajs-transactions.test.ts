@@ -99,6 +99,42 @@ test('kafkajs: a committed and an aborted transaction over three partitions, rea
   assert.deepEqual(byPartition(await rdkafkaRead(bootstrap, 'kj-txn', 'read_uncommitted')), expectedAll)
 })
 
+test('kafkajs and librdkafka read_committed: interleaved transactions aborted in the other order than they began', async (t) => {
+  const p = await testPlatform(t)
+  const kafka = client(p.kafka.port)
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic: 'kj-interleaved', numPartitions: 1 }] })
+  await admin.disconnect()
+  const producer = (id: string) => {
+    const pr = kafka.producer({ transactionalId: id, maxInFlightRequests: 1, idempotent: true })
+    t.after(() => pr.disconnect())
+    return pr
+  }
+  const [a, b, c] = [producer('kj-first'), producer('kj-second'), producer('kj-after')]
+  await Promise.all([a.connect(), b.connect(), c.connect()])
+  const send = (txn: { send: typeof a.send }, value: string) =>
+    txn.send({ topic: 'kj-interleaved', messages: [{ partition: 0, value }] })
+  // Offsets: first-0 (0), second-0 (1), first-1 (2), second-1 (3), then second's abort marker (4)
+  // before first's (5): the aborted transactions end in the other order than they began.
+  const [ta, tb] = [await a.transaction(), await b.transaction()]
+  await send(ta, 'first-0')
+  await send(tb, 'second-0')
+  await send(ta, 'first-1')
+  await send(tb, 'second-1')
+  await tb.abort()
+  await ta.abort()
+  const tc = await c.transaction()
+  await send(tc, 'after-0')
+  await send(tc, 'after-1')
+  await tc.commit()
+
+  const expected = { 0: ['after-0', 'after-1'] }
+  assert.deepEqual(byPartition(await kafkajsRead(t, kafka, 'kj-interleaved', false, 2)), expected)
+  const bootstrap = `127.0.0.1:${p.kafka.port}`
+  assert.deepEqual(byPartition(await rdkafkaRead(bootstrap, 'kj-interleaved', 'read_committed')), expected)
+})
+
 test('kafkajs sendOffsets: the group offset advances with a committed transaction only', async (t) => {
   const p = await testPlatform(t)
   const kafka = client(p.kafka.port)
