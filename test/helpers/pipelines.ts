@@ -3,6 +3,8 @@
 // topic that works from the raw batches alone (transactional records count only once their
 // producer's COMMIT marker follows), so it does not rely on the code under test.
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import { SeededRandom } from '../../src/engine/testing/random.ts'
 import type { PartitionLog } from '../../src/log/partition-log.ts'
 import type { LogStore } from '../../src/log/store.ts'
@@ -10,6 +12,7 @@ import { CONTROL_COMMIT, controlType } from '../../src/protocol/records/control.
 import { checkBatch } from '../../src/protocol/records/header.ts'
 import * as L from '../../src/protocol/records/layout.ts'
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/protocol/records/record.ts'
+import { apiUrl } from './riffle-run.ts'
 
 export interface Click {
   page: string
@@ -55,6 +58,30 @@ export async function produce(
           })),
         ),
       )
+}
+
+/**
+ * Writes `<dir>/<name>.ts`, a pipeline module counting clicks per page (without /health) in tumbling
+ * windows of `windowMs` from the unbounded topic `clicks` into `output` (3 partitions): the pipeline
+ * of the scale-out tests, whose expected result is clicksPerMinute(input, windowMs).
+ */
+export function pageCountsModule(dir: string, name: string, output: string, windowMs: number): string {
+  const file = path.join(dir, `${name}.ts`)
+  fs.writeFileSync(
+    file,
+    `import { boundedOutOfOrderness, count, pipeline, topic, tumbling } from '${apiUrl}'
+const p = pipeline('${name}', { checkpointEvery: '200ms', batchSize: 100 })
+p.from(topic<{ page: string; ts: number }>('clicks'))
+  .withEventTime((c) => c.ts, boundedOutOfOrderness('5s'))
+  .filter((c) => c.page !== '/health')
+  .keyBy((c) => c.page)
+  .window(tumbling('${windowMs}ms'))
+  .aggregate(count())
+  .to(topic('${output}', { partitions: 3 }))
+export default p
+`,
+  )
+  return file
 }
 
 /** Clicks per page and window (a minute by default), /health excluded, as "page|start" → count. */
