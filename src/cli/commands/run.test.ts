@@ -7,9 +7,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { Kafka, logLevel } from 'kafkajs'
+import { readCommitted } from '../../../test/helpers/kafkajs-read.ts'
 import {
   type Click,
-  type OutRecord,
   clicks,
   clicksPerMinute,
   committed,
@@ -62,24 +62,7 @@ test('riffle run: the example, fed and read by Kafka clients while it runs, unti
   await producer.disconnect()
   await run.waitFor(/clicks-per-page running: in 4,001\b/)
   // Results become visible to read_committed consumers with the next checkpoint (every 10 s).
-  const consumer = kafka.consumer({ groupId: 'reader', maxWaitTimeInMs: 100 })
-  await consumer.connect()
-  await consumer.subscribe({ topic: 'clicks-per-minute', fromBeginning: true })
-  const read: OutRecord[] = []
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      read.push({
-        partition,
-        key: message.key?.toString() ?? null,
-        value: message.value?.toString() ?? null,
-        timestamp: Number(message.timestamp),
-      })
-    },
-  })
-  const deadline = Date.now() + 20_000
-  while (read.length < expected.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  await new Promise((r) => setTimeout(r, 200))
-  await consumer.disconnect()
+  const read = await readCommitted(kafka, 'clicks-per-minute', expected.size)
   assert.deepEqual(windowCounts(read), expected)
 
   run.child.kill('SIGTERM')
@@ -132,7 +115,11 @@ export default p
   t.diagnostic(`kill moments from seed ${seed} (RIFFLE_TEST_SEED=${seed} replays them)`)
   const rnd = new SeededRandom(seed)
   let kills = 0
-  for (let attempt = 0; kills < 12 && attempt < 40; attempt++) {
+  // Kills that left a transaction open on the output (aborted by the next run). At least one is
+  // needed, or the test could pass without exercising an abort; under load all 12 kills can fall
+  // between transactions, so killing goes on until one lands inside.
+  let inside = 0
+  for (let attempt = 0; (kills < 12 || inside === 0) && attempt < 60; attempt++) {
     const run = riffleRun([file, '--data-dir', dir, '--progress', '10ms'])
     await run.waitFor(/eos starting/)
     if (kills % 4 === 3) {
@@ -148,16 +135,24 @@ export default p
     if (run.child.exitCode !== null) continue // finished before the kill: try again
     run.child.kill('SIGKILL')
     const exit = await run.exited
-    if (exit.signal === 'SIGKILL') kills++
+    if (exit.signal !== 'SIGKILL') continue
+    kills++
+    const open = await withStore(dir, async (store) =>
+      (store.topic('clicks-per-second')?.partitions ?? []).some((log) => log.openTransactions().length > 0),
+    )
+    if (open) inside++
   }
   assert.ok(kills >= 10, `killed ${kills} times`)
+  assert.ok(inside > 0, 'a kill interrupted a transaction')
   const last = riffleRun([file, '--data-dir', dir, '--progress', '0'])
   assert.deepEqual(await last.exited, { code: 0, signal: null }, last.stderr())
   assert.match(last.stderr(), /eos finished: its input is exhausted/)
   const out = await withStore(dir, (store) => committed(store, 'clicks-per-second'))
   assert.deepEqual(windowCounts(out.records, 1000), clicksPerMinute(input, 1000))
   assert.equal(out.open, 0)
-  t.diagnostic(`${kills} kills, ${out.aborted} aborted transactions, ${out.records.length} results`)
+  t.diagnostic(
+    `${kills} kills (${inside} inside a transaction), ${out.aborted} aborted transactions, ${out.records.length} results`,
+  )
   assert.ok(out.aborted > 0, 'kills interrupted transactions')
   await withStore(dir, async (store) => {
     for (const log of store.topic('clicks-per-second')!.partitions)
