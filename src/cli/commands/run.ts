@@ -7,9 +7,7 @@
 // an external cluster (src/connectors/kafka): no platform starts, the data directory holds only the
 // pipeline's checkpoints, and the broker/listener flags are refused.
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { isPipeline } from '../../api/index.ts'
 import { connectKafkaIO } from '../../connectors/kafka/io.ts'
 import { ScaledOutRun } from '../../connectors/kafka/scale-out.ts'
 import { RiffleError } from '../../core/errors.ts'
@@ -18,6 +16,8 @@ import { parseDuration, systemClock } from '../../core/time.ts'
 import { type Job, PipelineTask, type TaskStats, embeddedIO, producerIdsFrom } from '../../engine/index.ts'
 import { startPlatform } from '../../server/platform.ts'
 import { SERVE_OPTIONS, resolveServeValues } from '../serve-config.ts'
+import { loadJob } from './load-pipeline.ts'
+import { WorkerMembers } from './worker-members.ts'
 
 export const runHelp = `Usage: riffle run <pipeline.ts> [options]
 
@@ -38,6 +38,9 @@ Options:
                              only checkpoints
   --scale-out                with --bootstrap: join the pipeline's consumer group and share its
                              tasks with every other process running it (see README, "Scale-out")
+  --workers N                run N members of the pipeline's consumer group in this process, one
+                             per worker thread, so its tasks spread over N cores: against this
+                             process's own broker, or with --bootstrap (implies --scale-out)
   -h, --help                 show this help`
 
 function plural(n: number): string {
@@ -65,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       progress: { type: 'string' },
       bootstrap: { type: 'string' },
       'scale-out': { type: 'boolean' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -97,29 +101,37 @@ export async function run(argv: string[]): Promise<number> {
   // The platform settings, exactly as `riffle serve` resolves them.
   const options = resolveServeValues(values, process.env)
 
-  const file = path.resolve(positionals[0]!)
-  let mod: { default?: unknown }
-  try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
-  } catch (e) {
-    if (
-      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-      String((e as Error).message).includes(file)
-    )
-      throw new RiffleError('INVALID_ARGUMENT', `cannot find the pipeline module ${file}`)
-    throw e
-  }
-  if (!isPipeline(mod.default))
+  const workers = values.workers === undefined ? null : Number(values.workers)
+  if (workers !== null && !(Number.isInteger(workers) && workers >= 1 && workers <= 256))
     throw new RiffleError(
       'INVALID_ARGUMENT',
-      `${file} must export a pipeline as default: export default pipeline('name') … (see README.md, "Pipelines")`,
+      `--workers takes a whole number from 1 to 256, not '${values.workers}'`,
     )
-  const job = mod.default.compile()
+
+  const file = path.resolve(positionals[0]!)
+  const job = await loadJob(file)
 
   const log = childLogger('run')
   let task: Pick<PipelineTask, 'stats' | 'stop' | 'run'>
   let closeIO: () => Promise<void>
-  if (values.bootstrap !== undefined && values['scale-out']) {
+  const groupLine = (where: string): string =>
+    `riffle run: ${job.name} starting: ${where}, consumer group riffle-pipeline-${job.name}, ` +
+    `${workers} worker(s), ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`
+  if (workers !== null && values.bootstrap !== undefined) {
+    // Members of the pipeline's group in worker threads of this process, on an external cluster.
+    task = new WorkerMembers(workers, { file, bootstrap: values.bootstrap, dataDir: options.dataDir })
+    closeIO = async () => {}
+    process.stderr.write(groupLine(`bootstrap ${values.bootstrap}`))
+  } else if (workers !== null) {
+    // Members in worker threads, on this process's own broker, reached through its Kafka listener:
+    // the same group protocol, exchange and state topics as across processes.
+    const platform = await startPlatform(options)
+    closeIO = () => platform.close()
+    const bootstrap = `${platform.kafka.host}:${platform.kafka.port}`
+    task = new WorkerMembers(workers, { file, bootstrap, dataDir: options.dataDir })
+    const http = platform.http ? `${platform.http.host}:${platform.http.port}` : 'off'
+    process.stderr.write(groupLine(`kafka ${bootstrap}, http ${http}, data ${options.dataDir}`))
+  } else if (values.bootstrap !== undefined && values['scale-out']) {
     // An external cluster: no platform here (no log, no listeners). This process joins the
     // pipeline's consumer group and runs the tasks the group assigns it; checkpoints live in the
     // cluster's state topics, so any member can take any task over.

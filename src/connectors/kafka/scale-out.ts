@@ -22,7 +22,7 @@ import type { Clock } from '../../core/time.ts'
 import { taskIO } from '../../engine/io/task-io.ts'
 import type { Job } from '../../engine/runtime/job.ts'
 import { type StagedJob, splitStages, stateTopic, taskJob } from '../../engine/runtime/stages.ts'
-import { PipelineTask, type TaskStats } from '../../engine/runtime/task.ts'
+import { PipelineTask, type TaskStats, zeroStats } from '../../engine/runtime/task.ts'
 import { KafkaSinkWriter } from './sink.ts'
 import { KafkaSourceReader, type TopicInfo, describeTopics } from './source.ts'
 import { StateTopicCheckpoints } from './state-checkpoints.ts'
@@ -51,6 +51,8 @@ export interface ScaleOutOptions {
    * of any source topic. */
   exchangePartitions?: number
   clientId?: string
+  /** Names this member in its stderr lines when one process runs several (worker threads). */
+  label?: string
 }
 
 type AnyConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>
@@ -183,29 +185,16 @@ export class ScaledOutRun {
     }
   }
 
-  /** Counters summed over the tasks this member holds or has seen finish. */
-  get stats(): TaskStats {
-    const sum: TaskStats = {
-      state: this.ended ?? (this.stopping ? 'stopping' : 'running'),
-      recordsIn: 0,
-      recordsOut: 0,
-      skipped: 0,
-      deadLettered: 0,
-      checkpoints: 0,
-      lastCheckpoint: null,
-    }
+  /** Each task's counters, for the tasks this member holds or has seen finish, by task key. */
+  taskStats(): Map<string, TaskStats> {
     const all = new Map(this.finishedStats)
     for (const h of this.held.values()) all.set(h.key, h.task.stats)
-    for (const s of all.values()) {
-      sum.recordsIn += s.recordsIn
-      sum.recordsOut += s.recordsOut
-      sum.skipped += s.skipped
-      sum.deadLettered += s.deadLettered
-      sum.checkpoints += s.checkpoints
-      if (s.lastCheckpoint && (!sum.lastCheckpoint || s.lastCheckpoint.time > sum.lastCheckpoint.time))
-        sum.lastCheckpoint = s.lastCheckpoint
-    }
-    return sum
+    return all
+  }
+
+  /** Counters summed over the tasks this member holds or has seen finish. */
+  get stats(): TaskStats {
+    return sumTaskStats(this.ended ?? (this.stopping ? 'stopping' : 'running'), this.taskStats().values())
   }
 
   run(): Promise<'finished' | 'stopped'> {
@@ -287,7 +276,7 @@ export class ScaledOutRun {
     if (changed) {
       log.info({ pipeline: this.job.name, tasks: [...next].sort() }, 'tasks assigned to this member')
       process.stderr.write(
-        `riffle run: ${this.job.name} holds ${next.size} task(s): ${[...next].sort().join(' ') || 'none'}\n`,
+        `riffle run: ${this.job.name}${this.o.label ? ` [${this.o.label}]` : ''} holds ${next.size} task(s): ${[...next].sort().join(' ') || 'none'}\n`,
       )
     }
     this.reconciling = this.reconciling
@@ -376,6 +365,24 @@ export class ScaledOutRun {
 }
 
 /**
+ * Counters of several tasks as one: sums, and the newest checkpoint. Each task's counts run from the
+ * pipeline's first start (restored with its checkpoint), so a task must be counted once, by key.
+ */
+export function sumTaskStats(state: TaskStats['state'], tasks: Iterable<TaskStats>): TaskStats {
+  const sum = zeroStats(state)
+  for (const s of tasks) {
+    sum.recordsIn += s.recordsIn
+    sum.recordsOut += s.recordsOut
+    sum.skipped += s.skipped
+    sum.deadLettered += s.deadLettered
+    sum.checkpoints += s.checkpoints
+    if (s.lastCheckpoint && (!sum.lastCheckpoint || s.lastCheckpoint.time > sum.lastCheckpoint.time))
+      sum.lastCheckpoint = s.lastCheckpoint
+  }
+  return sum
+}
+
+/**
  * Another member took the task: its transactional id was fenced. The client's errors are trees
  * (errors of retries, of partitions) whose nodes all carry `producerFenced` and `fencedInstanceId`
  * flags, so look at the flags and codes, not at the serialised tree, where /fenced/ always matches.
@@ -401,10 +408,23 @@ async function createMissing(
   const existing = new Set(await admin.listTopics())
   for (const [topic, w] of wanted)
     if (!existing.has(topic))
-      await admin.createTopics({
-        topics: [topic],
-        partitions: w.partitions,
-        replicas: 1,
-        configs: w.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-      })
+      await admin
+        .createTopics({
+          topics: [topic],
+          partitions: w.partitions,
+          replicas: 1,
+          configs: w.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        })
+        // Another member starting at the same moment may have created it since the listing; the
+        // partition counts are checked afterwards either way.
+        .catch((e: unknown) => {
+          if (!hasApiError(e, 'TOPIC_ALREADY_EXISTS')) throw e
+        })
+}
+
+/** Whether the client error `e`, or any error inside it, carries Kafka error `apiId`. */
+function hasApiError(e: unknown, apiId: string): boolean {
+  if (typeof e !== 'object' || e === null) return false
+  const err = e as { apiId?: unknown; errors?: unknown }
+  return err.apiId === apiId || (Array.isArray(err.errors) && err.errors.some((x) => hasApiError(x, apiId)))
 }

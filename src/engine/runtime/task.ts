@@ -48,6 +48,19 @@ export interface TaskStats {
   lastCheckpoint: { id: number; time: number; durationMs: number } | null
 }
 
+/** Counters before anything happened. */
+export function zeroStats(state: TaskState): TaskStats {
+  return {
+    state,
+    recordsIn: 0,
+    recordsOut: 0,
+    skipped: 0,
+    deadLettered: 0,
+    checkpoints: 0,
+    lastCheckpoint: null,
+  }
+}
+
 export interface PipelineTaskOptions {
   io: TaskIO
   /** The data directory: checkpoints go to `<dataDir>/pipelines/<name>/checkpoints`. */
@@ -74,15 +87,7 @@ function invalid(message: string): never {
 
 export class PipelineTask {
   readonly job: Job
-  readonly stats: TaskStats = {
-    state: 'starting',
-    recordsIn: 0,
-    recordsOut: 0,
-    skipped: 0,
-    deadLettered: 0,
-    checkpoints: 0,
-    lastCheckpoint: null,
-  }
+  readonly stats: TaskStats = zeroStats('starting')
   readonly checkpoints: CheckpointStorage
   private readonly clock: Clock
   private readonly idleWaitMs: number
