@@ -119,68 +119,73 @@ test('riffle run --bootstrap: topics on an external cluster, read_committed, res
   assert.deepEqual(read.map(([, v]) => v).sort(), values(0, 1500).sort())
 })
 
-test('riffle run --bootstrap: exactly once across SIGKILLs, the read_committed output is exact', async (t) => {
-  const { broker, dir, kafka } = await cluster(t, 'numbers', 3)
-  const file = path.join(dir, 'double.ts')
-  fs.writeFileSync(
-    file,
-    `import { pipeline, topic } from '${api}'
+for (const scaleOut of [false, true])
+  test(`riffle run --bootstrap${scaleOut ? ' --scale-out' : ''}: exactly once across SIGKILLs, the read_committed output is exact`, async (t) => {
+    const { broker, dir, kafka } = await cluster(t, 'numbers', 3)
+    const file = path.join(dir, 'double.ts')
+    fs.writeFileSync(
+      file,
+      `import { pipeline, topic } from '${api}'
 const p = pipeline('double', { checkpointEvery: '100ms' })
 p.from(topic<{ n: number }>('numbers')).map((v) => ({ n: v.n, double: 2 * v.n })).to(topic('doubled', { partitions: 2 }))
 export default p
 `,
-  )
-  const args = [file, '--bootstrap', broker.bootstrap, '--data-dir', dir, '--progress', '50ms']
+    )
+    const args = [file, '--bootstrap', broker.bootstrap, '--data-dir', dir, '--progress', '50ms']
+    if (scaleOut) args.push('--scale-out')
 
-  // The input arrives while the pipeline is killed and restarted again and again.
-  const TOTAL = 4000
-  const producer = kafka.producer()
-  await producer.connect()
-  let produced = 0
-  const feeding = (async () => {
-    while (produced < TOTAL) {
-      const from = produced
-      produced = Math.min(TOTAL, produced + 100)
-      await producer.send({
-        topic: 'numbers',
-        messages: Array.from({ length: produced - from }, (_, i) => ({
-          key: `k${from + i}`,
-          value: JSON.stringify({ n: from + i }),
-        })),
-      })
-      await new Promise((r) => setTimeout(r, 40))
+    // The input arrives while the pipeline is killed and restarted again and again.
+    const TOTAL = 4000
+    const producer = kafka.producer()
+    await producer.connect()
+    let produced = 0
+    const feeding = (async () => {
+      while (produced < TOTAL) {
+        const from = produced
+        produced = Math.min(TOTAL, produced + 100)
+        await producer.send({
+          topic: 'numbers',
+          messages: Array.from({ length: produced - from }, (_, i) => ({
+            key: `k${from + i}`,
+            value: JSON.stringify({ n: from + i }),
+          })),
+        })
+        await new Promise((r) => setTimeout(r, 40))
+      }
+    })()
+    const kills = [700, 1100, 500, 1500, 900]
+    for (const ms of kills) {
+      const run = riffleRun(args)
+      t.after(() => run.child.kill('SIGKILL'))
+      await run.waitFor(/double starting: bootstrap .* exactly-once/)
+      // A group member works once the group has assigned it the tasks (after the killed member's
+      // session timed out): kill it while it works, not while it waits.
+      if (scaleOut) await run.waitFor(/double holds 3 task\(s\)/)
+      await new Promise((r) => setTimeout(r, ms))
+      run.child.kill('SIGKILL')
+      assert.equal((await run.exited).signal, 'SIGKILL', run.stderr())
+      if (process.env.RIFFLE_RUN_LOG) process.stderr.write(`--- run killed after ${ms} ms\n${run.stderr()}`)
     }
-  })()
-  const kills = [700, 1100, 500, 1500, 900]
-  for (const ms of kills) {
-    const run = riffleRun(args)
-    t.after(() => run.child.kill('SIGKILL'))
-    await run.waitFor(/double starting: bootstrap .* exactly-once/)
-    await new Promise((r) => setTimeout(r, ms))
-    run.child.kill('SIGKILL')
-    assert.equal((await run.exited).signal, 'SIGKILL', run.stderr())
-    if (process.env.RIFFLE_RUN_LOG) process.stderr.write(`--- run killed after ${ms} ms\n${run.stderr()}`)
-  }
-  await feeding
-  await producer.disconnect()
-  const last = riffleRun(args)
-  t.after(() => last.child.kill('SIGKILL'))
-  await last.waitFor(new RegExp(`double running: in ${TOTAL.toLocaleString('en-US')}\\b`))
-  last.child.kill('SIGTERM')
-  assert.deepEqual(await last.exited, { code: 0, signal: null })
-  const read = await readAll(kafka, 'doubled', TOTAL)
-  const counts = new Map<string, number>()
-  for (const [, v] of read) counts.set(v, (counts.get(v) ?? 0) + 1)
-  const missing = values(0, TOTAL).filter((v) => !counts.has(v))
-  const twice = [...counts].filter(([, c]) => c > 1).map(([v]) => v)
-  assert.deepEqual(
-    { missing: missing.length, twice: twice.length },
-    { missing: 0, twice: 0 },
-    `missing ${missing.slice(0, 5)} twice ${twice.slice(0, 5)}\n${last.stderr()}`,
-  )
-  // Nothing missing and nothing twice: the aborted output of every killed run is invisible.
-  assert.deepEqual(read.map(([, v]) => v).sort(), values(0, TOTAL).sort())
-})
+    await feeding
+    await producer.disconnect()
+    const last = riffleRun(args)
+    t.after(() => last.child.kill('SIGKILL'))
+    await last.waitFor(new RegExp(`double running: in ${TOTAL.toLocaleString('en-US')}\\b`))
+    last.child.kill('SIGTERM')
+    assert.deepEqual(await last.exited, { code: 0, signal: null })
+    const read = await readAll(kafka, 'doubled', TOTAL)
+    const counts = new Map<string, number>()
+    for (const [, v] of read) counts.set(v, (counts.get(v) ?? 0) + 1)
+    const missing = values(0, TOTAL).filter((v) => !counts.has(v))
+    const twice = [...counts].filter(([, c]) => c > 1).map(([v]) => v)
+    assert.deepEqual(
+      { missing: missing.length, twice: twice.length },
+      { missing: 0, twice: 0 },
+      `missing ${missing.slice(0, 5)} twice ${twice.slice(0, 5)}\n${last.stderr()}`,
+    )
+    // Nothing missing and nothing twice: the aborted output of every killed run is invisible.
+    assert.deepEqual(read.map(([, v]) => v).sort(), values(0, TOTAL).sort())
+  })
 
 test('riffle run --bootstrap: records deleted before the pipeline read them are skipped with a warning, the rest is read', async (t) => {
   const { broker, dir, kafka } = await cluster(t, 'numbers', 1)
