@@ -15,7 +15,7 @@
 // back to the state.
 import { RiffleError } from '../../core/errors.ts'
 import type { AggregateFunction } from '../model/functions.ts'
-import { LATE_TAG, MIN_WATERMARK, type StreamRecord } from '../model/record.ts'
+import { LATE_TAG, type StreamRecord } from '../model/record.ts'
 import type { Operator, OperatorContext } from '../operator/operator.ts'
 import { KeyedStateBackend } from '../state/backend.ts'
 import type { MapState } from '../state/descriptors.ts'
@@ -24,18 +24,21 @@ import type { MapData } from '../state/table.ts'
 import type { Timer } from '../timers/timer-service.ts'
 import { type WindowAssigner, mod } from './assigners/assigner.ts'
 import { type AssignerSpec, createAssigner } from './assigners/spec.ts'
-import type { Evictor, TimestampedValue } from './evictors/evictor.ts'
+import type { Evictor } from './evictors/evictor.ts'
 import { type EvictorSpec, createEvictor } from './evictors/spec.ts'
 import type { WindowContext } from './functions.ts'
+import { WindowTriggerContext } from './trigger-context.ts'
 import { EventTimeTrigger } from './triggers/event-time.ts'
 import { type TriggerSpec, createTrigger } from './triggers/spec.ts'
+import { type Trigger, type TriggerResult, fires, purges } from './triggers/trigger.ts'
 import {
-  type Trigger,
-  type TriggerMergeContext,
-  type TriggerResult,
-  fires,
-  purges,
-} from './triggers/trigger.ts'
+  type WindowEntry,
+  forgetTimer,
+  knowsTimer,
+  newEntry,
+  registerEventTimer,
+  rememberTimer,
+} from './window-entry.ts'
 import { type Window, maxTimestamp } from './window.ts'
 
 export interface WindowConfig<T = unknown, ACC = unknown, R = unknown> {
@@ -51,52 +54,6 @@ export interface WindowConfig<T = unknown, ACC = unknown, R = unknown> {
   aggregate?: AggregateFunction<T, ACC, unknown>
   /** Full-window function: gets all elements, or the aggregate's single result if `aggregate` is set. */
   process?(elements: readonly unknown[], ctx: WindowContext<R>): void
-}
-
-interface WindowEntry {
-  /** The timer namespace: String(slot). */
-  id: string
-  /** The entry's key in the key's MapState (see the top of this file). */
-  slot: number
-  window: Window
-  /** Elements added since the last purge (0: no contents). */
-  count: number
-  /** Accumulator (aggregate without evictor). */
-  acc?: unknown
-  /** Buffered elements (process function or evictor), in arrival order. */
-  elements?: TimestampedValue[]
-  /** Trigger state by name. */
-  trigger: Record<string, unknown>
-  /**
-   * The event-time timers (timestamps) registered in this window's namespace, so that registering
-   * them again per element, or deleting one that is not there, costs no call to the timer service.
-   * Kept exact: every event-time timer of the namespace goes through registerEventTimer and
-   * deleteEventTimer, and is forgotten when it fires; snapshotted with the entry, consistent with
-   * the timers of the same snapshot.
-   */
-  timers?: number[]
-}
-
-function knowsTimer(entry: WindowEntry, time: number): boolean {
-  const ts = entry.timers
-  if (ts === undefined) return false
-  for (let i = 0; i < ts.length; i++) if (ts[i] === time) return true
-  return false
-}
-
-function rememberTimer(entry: WindowEntry, time: number): void {
-  if (entry.timers === undefined) entry.timers = [time]
-  else entry.timers.push(time)
-}
-
-function forgetTimer(entry: WindowEntry, time: number): void {
-  const ts = entry.timers
-  if (ts === undefined) return
-  const i = ts.indexOf(time)
-  if (i < 0) return
-  // Order does not matter: move the last one into the gap (and keep the array for the next timer).
-  const last = ts.pop()!
-  if (i < ts.length) ts[i] = last
 }
 
 const WINDOWS = { name: 'windows' }
@@ -121,145 +78,9 @@ function refuseOldLayout(state: unknown): void {
   }
 }
 
-/**
- * Timer operations held back while windows merge: (event time or not, time) pairs, in order. Taken
- * ones are marked, not spliced out, and the arrays are reused: merges happen per element.
- */
-class HeldTimers {
-  private readonly event: boolean[] = []
-  private readonly time: number[] = []
-  private readonly live: boolean[] = []
-  n = 0
-
-  add(event: boolean, time: number): void {
-    const i = this.n++
-    this.event[i] = event
-    this.time[i] = time
-    this.live[i] = true
-  }
-  isEvent(i: number): boolean {
-    return this.event[i]!
-  }
-  isLive(i: number): boolean {
-    return this.live[i]!
-  }
-  /** Marks entry i taken and returns its time. */
-  take(i: number): number {
-    this.live[i] = false
-    return this.time[i]!
-  }
-  /** A live entry of the domain at `time`; else (unless `exact`) the first live one of the domain; else -1. */
-  find(event: boolean, time: number, exact: boolean): number {
-    let first = -1
-    for (let i = 0; i < this.n; i++) {
-      if (!this.live[i] || this.event[i] !== event) continue
-      if (this.time[i] === time) return i
-      if (first < 0) first = i
-    }
-    return exact ? -1 : first
-  }
-}
-
-/**
- * The context triggers see, one per operator, pointed at the entry at hand before each call (no
- * allocation per element). While windows merge, the trigger's onMerge works on fresh state and its
- * timer registrations are held back until the merged windows' timers are deleted: the target keeps
- * its namespace, so an old timer at the same time as a new one must go first.
- */
-class WindowTriggerContext implements TriggerMergeContext {
-  private readonly ctx: OperatorContext
-  entry: WindowEntry = undefined!
-  /**
-   * Trigger state read and written: the entry's, or the merge result's while merging (null until
-   * onMerge writes any: most merges of most triggers carry no state over).
-   */
-  state: Record<string, unknown> | null = {}
-  merged: readonly WindowEntry[] = []
-  /** Registrations held back during a merge (onMerge), and whether they are being held. */
-  readonly deferred = new HeldTimers()
-  deferring = false
-  /** Deletions held back while the merge target's old timers are cleared, and whether they are. */
-  readonly withheld = new HeldTimers()
-  withholding = false
-  /** The operator's event time, read once per batch or timer (it does not move in between). */
-  watermark = MIN_WATERMARK
-
-  constructor(ctx: OperatorContext) {
-    this.ctx = ctx
-  }
-  at(entry: WindowEntry): this {
-    this.entry = entry
-    this.state = entry.trigger
-    return this
-  }
-  get processingTime(): number {
-    return this.ctx.processingTime
-  }
-  registerEventTimeTimer(time: number): void {
-    if (this.deferring) this.deferred.add(true, time)
-    else registerEventTimer(this.ctx, this.entry, time)
-  }
-  registerProcessingTimeTimer(time: number): void {
-    if (this.deferring) this.deferred.add(false, time)
-    else this.ctx.timers.registerProcessingTimeTimer(time, this.entry.id)
-  }
-  deleteEventTimeTimer(time: number): void {
-    if (this.deferring) this.undefer(true, time)
-    else if (!this.withholding) deleteEventTimer(this.ctx, this.entry, time)
-    else if (knowsTimer(this.entry, time)) {
-      forgetTimer(this.entry, time)
-      this.withheld.add(true, time)
-    }
-  }
-  deleteProcessingTimeTimer(time: number): void {
-    if (this.deferring) this.undefer(false, time)
-    else if (this.withholding) this.withheld.add(false, time)
-    else this.ctx.timers.deleteProcessingTimeTimer(time, this.entry.id)
-  }
-  private undefer(event: boolean, time: number): void {
-    const i = this.deferred.find(event, time, true)
-    if (i >= 0) this.deferred.take(i)
-  }
-  getState<T>(name: string): T | undefined {
-    return this.state?.[name] as T | undefined
-  }
-  setState(name: string, value: unknown): void {
-    ;(this.state ??= {})[name] = value
-  }
-  clearState(name: string): void {
-    if (this.state !== null) delete this.state[name]
-  }
-  mergeState<T>(name: string, combine: (a: T, b: T) => T): void {
-    let acc: T | undefined
-    for (const m of this.merged) {
-      const v = m.trigger[name] as T | undefined
-      if (v !== undefined) acc = acc === undefined ? v : combine(acc, v)
-    }
-    if (acc === undefined) this.clearState(name)
-    else this.setState(name, acc)
-  }
-}
-
-function registerEventTimer(ctx: OperatorContext, entry: WindowEntry, time: number): void {
-  if (knowsTimer(entry, time)) return
-  ctx.timers.registerEventTimeTimer(time, entry.id)
-  rememberTimer(entry, time)
-}
-
-function deleteEventTimer(ctx: OperatorContext, entry: WindowEntry, time: number): void {
-  // Every event-time timer of the entry's namespace is in entry.timers (see there).
-  if (!knowsTimer(entry, time)) return
-  ctx.timers.deleteEventTimeTimer(time, entry.id)
-  forgetTimer(entry, time)
-}
-
 function isEmpty(o: object): boolean {
   for (const _ in o) return false
   return true
-}
-
-function newEntry(slot: number, window: Window): WindowEntry {
-  return { id: String(slot), slot, window, count: 0, trigger: {} }
 }
 
 export class WindowOperator<T = unknown> implements Operator<T, unknown> {
