@@ -23,6 +23,25 @@ function client(port: number): Kafka {
   })
 }
 
+/** A platform with the topics created, and a kafkajs client of it. */
+async function withTopics(t: TestContext, topics: { topic: string; numPartitions?: number }[]) {
+  const p = await testPlatform(t)
+  const kafka = client(p.kafka.port)
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics })
+  await admin.disconnect()
+  return { p, kafka }
+}
+
+/** A connected transactional kafkajs producer, disconnected when the test ends. */
+async function transactional(t: TestContext, kafka: Kafka, transactionalId: string) {
+  const producer = kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true })
+  t.after(() => producer.disconnect())
+  await producer.connect()
+  return producer
+}
+
 /** Reads `topic` from the start with a kafkajs group consumer until `expected` records arrived. */
 async function kafkajsRead(
   t: TestContext,
@@ -59,18 +78,10 @@ async function completed(c: RawClient, transactionalId: string, state: 'Complete
 }
 
 test('kafkajs: a committed and an aborted transaction over three partitions, read by kafkajs and librdkafka', async (t) => {
-  const p = await testPlatform(t)
-  const kafka = client(p.kafka.port)
+  const { p, kafka } = await withTopics(t, [{ topic: 'kj-txn', numPartitions: 3 }])
   const raw = await RawClient.connect(p.kafka.port)
   t.after(() => raw.close())
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic: 'kj-txn', numPartitions: 3 }] })
-  await admin.disconnect()
-
-  const producer = kafka.producer({ transactionalId: 'kj-tx-1', maxInFlightRequests: 1, idempotent: true })
-  t.after(() => producer.disconnect())
-  await producer.connect()
+  const producer = await transactional(t, kafka, 'kj-tx-1')
   const send = async (prefix: string, end: 'commit' | 'abort'): Promise<void> => {
     const txn = await producer.transaction()
     for (let i = 0; i < 6; i++)
@@ -100,19 +111,10 @@ test('kafkajs: a committed and an aborted transaction over three partitions, rea
 })
 
 test('kafkajs and librdkafka read_committed: interleaved transactions aborted in the other order than they began', async (t) => {
-  const p = await testPlatform(t)
-  const kafka = client(p.kafka.port)
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic: 'kj-interleaved', numPartitions: 1 }] })
-  await admin.disconnect()
-  const producer = (id: string) => {
-    const pr = kafka.producer({ transactionalId: id, maxInFlightRequests: 1, idempotent: true })
-    t.after(() => pr.disconnect())
-    return pr
-  }
-  const [a, b, c] = [producer('kj-first'), producer('kj-second'), producer('kj-after')]
-  await Promise.all([a.connect(), b.connect(), c.connect()])
+  const { p, kafka } = await withTopics(t, [{ topic: 'kj-interleaved', numPartitions: 1 }])
+  const [a, b, c] = await Promise.all(
+    ['kj-first', 'kj-second', 'kj-after'].map((id) => transactional(t, kafka, id)),
+  )
   const send = (txn: { send: typeof a.send }, value: string) =>
     txn.send({ topic: 'kj-interleaved', messages: [{ partition: 0, value }] })
   // Offsets: first-0 (0), second-0 (1), first-1 (2), second-1 (3), then second's abort marker (4)
@@ -143,9 +145,7 @@ test('kafkajs sendOffsets: the group offset advances with a committed transactio
   const admin = kafka.admin()
   await admin.connect()
   await admin.createTopics({ topics: [{ topic: 'kj-in', numPartitions: 1 }, { topic: 'kj-out' }] })
-  const producer = kafka.producer({ transactionalId: 'kj-ctp', maxInFlightRequests: 1, idempotent: true })
-  t.after(() => producer.disconnect())
-  await producer.connect()
+  const producer = await transactional(t, kafka, 'kj-ctp')
 
   const fetchOffset = async (): Promise<[bigint, number]> => {
     const r = await raw.request(9, 7, {
@@ -184,22 +184,12 @@ test('kafkajs sendOffsets: the group offset advances with a committed transactio
 })
 
 test('kafkajs: a second producer with the same transactional id fences the first', async (t) => {
-  const p = await testPlatform(t)
-  const kafka = client(p.kafka.port)
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({ topics: [{ topic: 'kj-fence', numPartitions: 1 }] })
-  await admin.disconnect()
-
-  const first = kafka.producer({ transactionalId: 'kj-fenced', maxInFlightRequests: 1, idempotent: true })
-  t.after(() => first.disconnect())
-  await first.connect()
+  const { p, kafka } = await withTopics(t, [{ topic: 'kj-fence', numPartitions: 1 }])
+  const first = await transactional(t, kafka, 'kj-fenced')
   const zombie = await first.transaction()
   await zombie.send({ topic: 'kj-fence', messages: [{ value: 'zombie' }] })
 
-  const second = kafka.producer({ transactionalId: 'kj-fenced', maxInFlightRequests: 1, idempotent: true })
-  t.after(() => second.disconnect())
-  await second.connect()
+  const second = await transactional(t, kafka, 'kj-fenced')
   // kafkajs initialises the transactional producer id (InitProducerId with the id) on its first
   // transaction: that aborts the zombie's open transaction and fences its epoch.
   const live = await second.transaction()
