@@ -2,7 +2,7 @@
 // run by a PipelineTask, checkpoints on) next to a hand-written TypeScript loop computing the same
 // result over the same input, in the same run. See docs/BENCHMARKS.md for the cases.
 import { type Measurement, compare } from '../lib/measure.ts'
-import { now } from '../lib/measure.ts'
+import { median, now } from '../lib/measure.ts'
 import type { BenchModule, BenchOptions } from '../lib/module.ts'
 import {
   type BenchReport,
@@ -27,7 +27,9 @@ const UNIT = 'events/s'
 const BASELINE_LABEL = 'hand-written loop'
 const BASELINES: Record<string, string> = {
   [BASELINE_LABEL]:
-    'a plain TypeScript loop over the same generated events (same generator function, same order) computing the same result with Maps and arrays: no operators, no batches, no watermarks, no state backend, no checkpoints',
+    'a plain TypeScript loop over the same generated events (same generator function, same order) calling the functions the pipeline is given (map, filter, key selector, aggregate, join function) and computing the same result with Maps and arrays: no operators, no batches, no watermarks, no state backend, no checkpoints',
+  'inlined loop':
+    "the same loop with the user functions written out in it (no aggregate objects): run right after each baseline run, reported in the baseline's details as inlinedEventsPerSec",
 }
 
 async function engineRun(c: EngineCase, n: number): Promise<{ m: Measurement; values: unknown[] }> {
@@ -52,11 +54,27 @@ async function engineRun(c: EngineCase, n: number): Promise<{ m: Measurement; va
   }
 }
 
+/** The loop, then the inlined loop (its result checked against the loop's, untimed). */
 function loopRun(c: EngineCase, n: number): { m: Measurement; values: unknown[] } {
-  const start = now()
+  let start = now()
   const values = c.loop(n)
   const ms = now() - start
-  return { values, m: { value: n / (ms / 1000), details: { ms: Math.round(ms), outputs: values.length } } }
+  start = now()
+  const inlined = c.inlined(n)
+  const inlinedMs = now() - start
+  c.check(inlined, values)
+  return {
+    values,
+    m: {
+      value: n / (ms / 1000),
+      details: {
+        ms: Math.round(ms),
+        outputs: values.length,
+        inlinedMs: Math.round(inlinedMs),
+        inlinedEventsPerSec: Math.round(n / (inlinedMs / 1000)),
+      },
+    },
+  }
 }
 
 async function benchCase(c: EngineCase, n: number, reps: number, opts: BenchOptions): Promise<CaseResult> {
@@ -101,6 +119,10 @@ async function benchCase(c: EngineCase, n: number, reps: number, opts: BenchOpti
   })
   console.log(summaryLine(c.title, result, UNIT))
   const d = result.riffle.details[0]!
+  const inlined = median(result.baseline.details.map((x) => Number(x.inlinedEventsPerSec)))
+  console.log(
+    `    inlined loop ${Math.round(inlined)} events/s: engine time ${(inlined / result.riffle.median).toFixed(1)}× the inlined loop's (medians)`,
+  )
   console.log(
     `    outputs ${d.outputs}, ${d.checkpoints} checkpoints of up to ${d.checkpointBytes} bytes, ${d.checkpointWriteMs} ms each to write; results equal`,
   )

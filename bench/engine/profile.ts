@@ -1,8 +1,8 @@
 import { now } from '../lib/measure.ts'
 // One case of bench/engine outside the benchmark's pairing, for profiling and quick A/B checks:
-//   npx node [--cpu-prof --cpu-prof-dir=/tmp/prof] bench/engine/profile.ts <case id> [events] [engine|loop|both]
-// Runs a warm-up of 200,000 events, then the measured run(s), and prints their times; the two
-// results are compared as in the benchmark.
+//   npx node [--cpu-prof --cpu-prof-dir=/tmp/prof] bench/engine/profile.ts <case id> [events] [engine|loop|inlined|both]
+// Runs a warm-up of 200,000 events, then the measured run(s), and prints their times; results are
+// compared as in the benchmark. `both` runs the engine, the loop and the inlined loop.
 import { makeScratchDir, removeScratchDir } from '../lib/tmpdir.ts'
 import { CASES } from './cases.ts'
 import { runEngine } from './harness.ts'
@@ -10,7 +10,7 @@ import { runEngine } from './harness.ts'
 const [id, events = '2000000', side = 'both'] = process.argv.slice(2)
 const c = CASES.find((x) => x.id === id)
 if (!c) {
-  console.error(`usage: profile.ts <${CASES.map((x) => x.id).join('|')}> [events] [engine|loop|both]`)
+  console.error(`usage: profile.ts <${CASES.map((x) => x.id).join('|')}> [events] [engine|loop|inlined|both]`)
   process.exit(2)
 }
 const n = Number(events)
@@ -25,16 +25,19 @@ async function engine(count: number): Promise<{ ms: number; values: unknown[] }>
   }
 }
 
-function loop(count: number): { ms: number; values: unknown[] } {
+function loop(count: number, inlined = false): { ms: number; values: unknown[] } {
   const start = now()
-  const values = c!.loop(count)
+  const values = inlined ? c!.inlined(count) : c!.loop(count)
   return { ms: now() - start, values }
 }
 
-if (side !== 'loop') await engine(200_000)
-if (side !== 'engine') loop(200_000)
-const e = side !== 'loop' ? await engine(n) : null
-const l = side !== 'engine' ? loop(n) : null
+const runs = (s: string): boolean => side === 'both' || side === s
+if (runs('engine')) await engine(200_000)
+if (runs('loop')) loop(200_000)
+if (runs('inlined')) loop(200_000, true)
+const e = runs('engine') ? await engine(n) : null
+const l = runs('loop') ? loop(n) : null
+const li = runs('inlined') ? loop(n, true) : null
 if (e)
   console.log(
     `engine ${e.ms.toFixed(0)} ms (${Math.round(n / (e.ms / 1000))} events/s), ${e.values.length} outputs`,
@@ -43,6 +46,12 @@ if (l)
   console.log(
     `loop   ${l.ms.toFixed(0)} ms (${Math.round(n / (l.ms / 1000))} events/s), ${l.values.length} outputs`,
   )
+if (li)
+  console.log(
+    `inlined ${li.ms.toFixed(0)} ms (${Math.round(n / (li.ms / 1000))} events/s), ${li.values.length} outputs`,
+  )
+if (l && li) c.check(li.values, l.values)
+if (e && li) console.log(`engine time ${(e.ms / li.ms).toFixed(1)}x the inlined loop`)
 if (e && l) {
   c.check(e.values, l.values)
   console.log(
