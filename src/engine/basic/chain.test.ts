@@ -59,7 +59,7 @@ test('a fused chain emits exactly what the operators emit one by one', () => {
       partition: partitionFor(w[0]!, 3),
     })),
   )
-  // Every record is its own object (the steps' scratch records never leave the chain).
+  // Every record is its own object (the steps' temporary records never leave the chain).
   assert.equal(new Set(emitted).size, emitted.length)
   // Without a step that makes records, the chain passes the records it got.
   const passed: StreamRecord[] = []

@@ -6,11 +6,13 @@
 // basic/key-by.ts).
 //
 // A step that makes records (map, flatMap, keyBy) and is followed by another that makes records,
-// or by a filter, writes into a scratch record of its own and passes that on: a record dropped
-// later costs no allocation. The last one allocates the records that leave the chain; if a filter
-// follows it, the end of the chain copies the survivors instead. Every emitted record is its own
-// object, as before. The record a chained function receives as its second argument is therefore
-// valid only during the call (the typed API never passes it on to user code).
+// or by a filter, passes on a temporary record that nothing keeps: once the chain is inlined into
+// its head's loop the compiler drops it (escape analysis), so a record dropped later costs no
+// allocation. (A long-lived scratch record would cost a write barrier per record instead: it is old
+// and the values put into it are young.) The last one allocates the records that leave the chain;
+// if a filter follows it, the end of the chain copies the survivors instead. Every emitted record
+// is its own object. The record a chained function receives as its second argument is valid only
+// during the call (the typed API never passes it on to user code).
 import type { Key, StreamRecord } from '../model/record.ts'
 import { partitionFor } from '../partitioning/partition.ts'
 import type { PlanNode } from '../plan/plan.ts'
@@ -20,17 +22,16 @@ export type Emit = (record: StreamRecord) => void
 /** Builds what the chain's head emits into, given what its last step emits into. */
 export type Chain = (out: Emit) => Emit
 
-/** A step, given what follows it and whether it must emit fresh records instead of its scratch one. */
+/** A step, given what follows it and whether it must emit fresh records instead of temporary ones. */
 type Step = (next: Emit, fresh: boolean) => Emit
 
-interface Scratch {
-  value: unknown
-  timestamp: number
-  key: StreamRecord['key']
-  partition: number | undefined
-}
-
-const scratch = (): Scratch => ({ value: undefined, timestamp: 0, key: undefined, partition: undefined })
+/** A temporary record: all four fields (one shape for every step), for the next step only. */
+const temporary = (
+  value: unknown,
+  timestamp: number,
+  key: StreamRecord['key'],
+  partition: number | undefined,
+): StreamRecord => ({ value, timestamp, key, partition })
 
 /** A new record, with key and partition only when set (as map and flatMap make them). */
 function record(value: unknown, timestamp: number, key: StreamRecord['key'], partition: number | undefined) {
@@ -68,15 +69,7 @@ function step(node: PlanNode): ChainStep {
         makes: true,
         step: (next, fresh) => {
           if (fresh) return (r) => next(record(c.map(r.value, r), r.timestamp, r.key, r.partition))
-          const s = scratch()
-          return (r) => {
-            const value = c.map(r.value, r)
-            s.timestamp = r.timestamp
-            s.key = r.key
-            s.partition = r.partition
-            s.value = value
-            next(s as StreamRecord)
-          }
+          return (r) => next(temporary(c.map(r.value, r), r.timestamp, r.key, r.partition))
         },
       }
     }
@@ -99,17 +92,9 @@ function step(node: PlanNode): ChainStep {
               const { timestamp, key, partition } = r
               for (const v of c.flatMap(r.value, r)) next(record(v, timestamp, key, partition))
             }
-          const s = scratch()
           return (r) => {
             const { timestamp, key, partition } = r
-            for (const v of c.flatMap(r.value, r)) {
-              // Set per value: the scratch is only this step's, but cheap to rely on nothing.
-              s.timestamp = timestamp
-              s.key = key
-              s.partition = partition
-              s.value = v
-              next(s as StreamRecord)
-            }
+            for (const v of c.flatMap(r.value, r)) next(temporary(v, timestamp, key, partition))
           }
         },
       }
@@ -132,14 +117,9 @@ function step(node: PlanNode): ChainStep {
               const key = c.key(r.value, r)
               next({ value: r.value, timestamp: r.timestamp, key, partition: partitionOf(key) })
             }
-          const s = scratch()
           return (r) => {
             const key = c.key(r.value, r)
-            s.partition = partitionOf(key)
-            s.value = r.value
-            s.timestamp = r.timestamp
-            s.key = key
-            next(s as StreamRecord)
+            next(temporary(r.value, r.timestamp, key, partitionOf(key)))
           }
         },
       }
@@ -153,8 +133,8 @@ function step(node: PlanNode): ChainStep {
 
 /**
  * The chain of `nodes` (in data-flow order, each chainable). The last step that makes records
- * emits fresh ones when nothing can drop them after it; if a filter follows, it uses its scratch
- * record and the end of the chain copies the survivors (with a keyBy's fields as it sets them).
+ * emits fresh ones when nothing can drop them after it; if a filter follows, it emits temporary
+ * records and the end of the chain copies the survivors (with a keyBy's fields as it sets them).
  */
 export function chainOf(nodes: readonly PlanNode[]): Chain {
   const steps = nodes.map(step)

@@ -1,9 +1,11 @@
 // A data generator: record i is generate(i), so a replay from a checkpointed index produces the same
-// records. Optionally bounded (count) and rate-limited (records per second of processing time).
+// records. Optionally bounded (count) and rate-limited (records per second of processing time). The
+// task reads it as value batches: a record is generated when the source operator asks for it.
 import type { Clock } from '../../core/time.ts'
+import type { StreamRecord } from '../model/record.ts'
 import type { GeneratorSourceSpec } from '../runtime/job.ts'
 import type { Plain } from '../serde/plain.ts'
-import type { SourceBatch, SourceReader } from './io.ts'
+import type { SourceBatch, SourceReader, ValueBatch } from './io.ts'
 
 export class GeneratorSourceReader implements SourceReader {
   readonly partitions = 1
@@ -39,18 +41,26 @@ export class GeneratorSourceReader implements SourceReader {
   }
 
   async poll(maxRecords: number): Promise<SourceBatch | null> {
-    const end = Math.min(this.allowed(), this.nextIndex + maxRecords)
-    if (end <= this.nextIndex) return null
-    const records = []
-    for (let i = this.nextIndex; i < end; i++) {
-      const value = this.spec.generate(i)
-      records.push({
-        value,
-        timestamp: this.spec.timestamp ? this.spec.timestamp(i, value) : this.clock.now(),
-      })
+    const b = this.next(maxRecords)
+    if (b === null) return null
+    const records: StreamRecord[] = new Array(b.length)
+    for (let i = 0; i < b.length; i++) {
+      const value = b.value(i)
+      records[i] = { value, timestamp: b.timestamp(i, value) }
     }
-    this.nextIndex = end
     return { partition: 0, records, bad: [] }
+  }
+
+  async pollValues(maxRecords: number): Promise<ValueBatch | null> {
+    return this.next(maxRecords)
+  }
+
+  private next(maxRecords: number): GeneratorBatch | null {
+    const from = this.nextIndex
+    const end = Math.min(this.allowed(), from + maxRecords)
+    if (end <= from) return null
+    this.nextIndex = end
+    return new GeneratorBatch(this.spec, this.clock, from, end - from)
   }
 
   waitForData(signal: AbortSignal): Promise<void> {
@@ -78,4 +88,29 @@ export class GeneratorSourceReader implements SourceReader {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Records from..from+length-1, generated when the source operator asks for them. */
+class GeneratorBatch implements ValueBatch {
+  readonly partition = 0
+  readonly length: number
+  private readonly spec: GeneratorSourceSpec
+  private readonly clock: Clock
+  private readonly from: number
+
+  constructor(spec: GeneratorSourceSpec, clock: Clock, from: number, length: number) {
+    this.spec = spec
+    this.clock = clock
+    this.from = from
+    this.length = length
+  }
+
+  value(i: number): unknown {
+    return this.spec.generate(this.from + i)
+  }
+
+  timestamp(i: number, value: unknown): number {
+    const spec = this.spec
+    return spec.timestamp !== undefined ? spec.timestamp(this.from + i, value) : this.clock.now()
+  }
 }

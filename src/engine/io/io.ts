@@ -2,9 +2,11 @@
 // sinks as SinkWriters and nothing else: the embedded implementations read and write the LogStore
 // directly, and a task moved into a worker thread gets proxies of the same interfaces over a
 // MessagePort. Positions and prepared sink state are plain data, because they go into checkpoints.
-import type { StreamRecord } from '../model/record.ts'
+import type { StreamRecord, ValueBatch } from '../model/record.ts'
 import type { Plain } from '../serde/plain.ts'
 import type { RecordFormatError } from './formats.ts'
+
+export type { ValueBatch }
 
 /** A record a source could not decode, with its raw bytes (for a dead-letter topic). */
 export interface BadRecord {
@@ -39,6 +41,8 @@ export interface SourceReader {
    * advances past what is returned: call it again only once the graph has processed the batch.
    */
   poll(maxRecords: number): Promise<SourceBatch | null>
+  /** Optional: poll() as a ValueBatch (same positions and bounds); the task loop uses it when present. */
+  pollValues?(maxRecords: number): Promise<ValueBatch | null>
   /** Resolves when more data may be available, or when `signal` aborts. */
   waitForData(signal: AbortSignal): Promise<void>
   /** Where to continue: stored in checkpoints. */

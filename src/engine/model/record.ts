@@ -20,6 +20,20 @@ export interface StreamRecord<T = unknown> {
 
 export type Batch<T = unknown> = readonly StreamRecord<T>[]
 
+/**
+ * A batch of plain records (a value and its timestamp each; no key, no bad records) that makes
+ * record i on demand: the source operator calls value(i), then timestamp(i, value), for i from 0
+ * to length - 1, in order, once each. Nothing holds the batch as objects, so a value the pipeline
+ * only reads need not be allocated at all once the compiler inlines the reader into the source
+ * loop. Valid until the reader's next poll (io/io.ts SourceReader.pollValues).
+ */
+export interface ValueBatch {
+  readonly partition: number
+  readonly length: number
+  value(i: number): unknown
+  timestamp(i: number, value: unknown): number
+}
+
 /** The two notions of time: event time (driven by watermarks) and processing time (a clock). */
 export type TimeDomain = 'event' | 'processing'
 

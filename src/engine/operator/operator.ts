@@ -4,7 +4,7 @@
 // the clocks — comes through the context, which the runner (operator/runner.ts) provides; operators
 // therefore hold no I/O and can be driven identically by the test harness, an in-process graph or
 // a worker thread.
-import type { Key, OutputTag, StreamRecord } from '../model/record.ts'
+import type { Key, OutputTag, StreamRecord, ValueBatch } from '../model/record.ts'
 import type { KeyedState } from '../state/descriptors.ts'
 import type { Timer, TimerService } from '../timers/timer-service.ts'
 
@@ -31,6 +31,8 @@ export interface OperatorContext<O = unknown> {
 
 export interface Operator<I = unknown, O = unknown> {
   processBatch(batch: readonly StreamRecord<I>[], ctx: OperatorContext<O>): void
+  /** Sources only: a batch of plain records made on demand (model/record.ts ValueBatch). */
+  processValues?(batch: ValueBatch, ctx: OperatorContext<O>): void
   /** Event time advanced to `watermark` (timers up to it have fired). Default: forward it. */
   onWatermark?(watermark: number, ctx: OperatorContext<O>): void
   /** A due timer; the current key is already the timer's key. */

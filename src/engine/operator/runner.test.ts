@@ -1,6 +1,7 @@
 // The runner's event-time rules, independent of any particular operator.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
 import { isRiffleError } from '../../core/errors.ts'
 import { OperatorHarness } from '../testing/operator-harness.ts'
 import type { Operator } from './operator.ts'
@@ -88,4 +89,35 @@ test('a snapshot restores only into an operator with the same number of inputs',
   assert.equal(restored.runner.watermark, 5)
   restored.watermark(5).watermark(6)
   assert.deepEqual(restored.watermarks(), [6])
+})
+
+test('the context: function members work detached, getters follow the runner, properties stay fast', () => {
+  const seen: unknown[] = []
+  let context: unknown
+  const op: Operator = {
+    processBatch(batch, ctx) {
+      context = ctx
+      const { emit, setCurrentKey } = ctx
+      setCurrentKey('k')
+      seen.push([ctx.input, ctx.watermark, ctx.processingTime, ctx.currentKey])
+      for (const r of batch) emit(r)
+    },
+  }
+  const h = new OperatorHarness(op, { inputs: 2, processingTime: 7 })
+  h.watermark(3, 0).watermark(5, 1)
+  h.element('x', 1, undefined, 1)
+  h.clock.set(9)
+  h.element('y', 2, undefined, 0)
+  assert.deepEqual(seen, [
+    [1, 3, 7, 'k'],
+    [0, 3, 9, 'k'],
+  ])
+  assert.deepEqual(
+    h.events.filter((e) => e.kind === 'record').map((e) => e.kind === 'record' && e.record.value),
+    ['x', 'y'],
+  )
+  // An object literal with getters would be a dictionary: a hash lookup per ctx.emit in every loop.
+  setFlagsFromString('--allow-natives-syntax')
+  const fast = new Function('o', 'return %HasFastProperties(o)') as (o: unknown) => boolean
+  assert.equal(fast(context), true)
 })

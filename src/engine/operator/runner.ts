@@ -9,12 +9,13 @@
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
 import type { Chain } from '../basic/chain.ts'
-import { type Key, MIN_WATERMARK, type OutputTag, type StreamRecord, tagId } from '../model/record.ts'
+import { MIN_WATERMARK, type StreamRecord, type ValueBatch, tagId } from '../model/record.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
 import { KeyedStateBackend } from '../state/backend.ts'
 import { TimerQueues } from '../timers/timer-service.ts'
 import { WatermarkMerger } from '../watermarks/merger.ts'
-import type { Operator, OperatorContext } from './operator.ts'
+import { RunnerContext } from './context.ts'
+import type { Operator } from './operator.ts'
 
 export interface RunnerOutput {
   /** Unless `keepsBatches` is false, `batch` is the receiver's to keep. */
@@ -54,12 +55,11 @@ export class OperatorRunner {
   private readonly out: RunnerOutput
   private readonly merger: WatermarkMerger
   private outWatermark = MIN_WATERMARK
-  private input = 0
   private pending: StreamRecord[] = []
   private readonly reuse: boolean
   private pendingSide = new Map<string, StreamRecord[]>()
   private closed = false
-  private readonly ctx: OperatorContext
+  private readonly ctx: RunnerContext
 
   constructor(operator: Operator, options: RunnerOptions) {
     this.operator = operator
@@ -71,33 +71,19 @@ export class OperatorRunner {
     const collect = (record: StreamRecord): void => {
       this.pending.push(record)
     }
-    const emit = options.chain ? options.chain(collect) : collect
-    const runner = this
-    const state = this.state
-    this.ctx = {
-      get input() {
-        return runner.input
-      },
-      get watermark() {
-        return runner.merger.current
-      },
-      get processingTime() {
-        return runner.clock.now()
-      },
-      get currentKey() {
-        return state.key
-      },
-      setCurrentKey: (key: Key | undefined) => state.setCurrentKey(key),
-      state,
-      timers: this.timers.scoped(state),
-      emit,
-      output: (tag: string | OutputTag, record: StreamRecord) => {
+    this.ctx = new RunnerContext({
+      clock: options.clock,
+      merger: this.merger,
+      state: this.state,
+      timers: this.timers.scoped(this.state),
+      emit: options.chain ? options.chain(collect) : collect,
+      output: (tag, record) => {
         const id = tagId(tag)
         let list = this.pendingSide.get(id)
         if (list === undefined) this.pendingSide.set(id, (list = []))
         list.push(record)
       },
-      emitWatermark: (watermark: number) => {
+      emitWatermark: (watermark) => {
         if (!(watermark > this.outWatermark)) return
         this.flush()
         this.outWatermark = watermark
@@ -107,7 +93,7 @@ export class OperatorRunner {
         this.flush()
         this.out.idle()
       },
-    }
+    })
   }
 
   /** The combined input watermark: this operator's event time. */
@@ -123,7 +109,7 @@ export class OperatorRunner {
     if (this.closed) throw new RiffleError('CLOSED', 'operator is closed')
     if (!(Number.isInteger(input) && input >= 0 && input < this.merger.channels))
       throw new RiffleError('INVALID_ARGUMENT', `input ${input} out of range 0..${this.merger.channels - 1}`)
-    this.input = input
+    this.ctx.input = input
     this.state.setCurrentKey(undefined)
   }
 
@@ -131,6 +117,17 @@ export class OperatorRunner {
     this.enter(input)
     this.merger.activate(input)
     if (batch.length > 0) this.operator.processBatch(batch, this.ctx)
+    this.flush()
+  }
+
+  /** A source batch made on demand (model/record.ts ValueBatch); only for operators with processValues. */
+  processValues(batch: ValueBatch, input = 0): void {
+    const process = this.operator.processValues
+    if (process === undefined)
+      throw new RiffleError('INVALID_ARGUMENT', 'this operator takes no value batches')
+    this.enter(input)
+    this.merger.activate(input)
+    if (batch.length > 0) process.call(this.operator, batch, this.ctx)
     this.flush()
   }
 

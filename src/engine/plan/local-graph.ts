@@ -12,7 +12,7 @@
 import { RiffleError } from '../../core/errors.ts'
 import type { Clock } from '../../core/time.ts'
 import { type Chain, chainOf, chainable } from '../basic/chain.ts'
-import { MAX_WATERMARK, type StreamRecord } from '../model/record.ts'
+import { MAX_WATERMARK, type StreamRecord, type ValueBatch } from '../model/record.ts'
 import { OperatorRunner, type RunnerOutput } from '../operator/runner.ts'
 import type { Plain } from '../serde/plain.ts'
 import { SourceOperator } from '../source/source.ts'
@@ -197,6 +197,11 @@ export class LocalGraph {
 
   push(source: string, batch: readonly StreamRecord[], partition = 0): void {
     this.source(source).processBatch(batch, partition)
+  }
+
+  /** A batch of plain records made on demand (model/record.ts ValueBatch), into its partition's channel. */
+  pushValues(source: string, batch: ValueBatch): void {
+    this.source(source).processValues(batch, batch.partition)
   }
 
   /** A watermark from outside for one partition of a source, or for all of them. */

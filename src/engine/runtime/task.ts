@@ -95,6 +95,8 @@ export class PipelineTask {
   private readonly sources: SourceSlot[] = []
   private readonly sinks = new Map<string, SinkWriter>()
   private readonly deadLetters: SinkWriter | null
+  /** The sinks and the dead-letter writer, once built. */
+  private writerList: SinkWriter[] | null = null
   private lastId = 0
   private stopping = false
   private killed = false
@@ -193,10 +195,20 @@ export class PipelineTask {
         let progressed = false
         for (const s of this.sources) {
           if (s.done || this.stopping) continue
-          const batch = await s.reader.poll(this.job.options.maxBatchRecords)
-          if (batch) {
-            progressed = true
-            this.deliver(s, batch)
+          const max = this.job.options.maxBatchRecords
+          if (s.reader.pollValues !== undefined) {
+            const batch = await s.reader.pollValues(max)
+            if (batch) {
+              progressed = true
+              this.stats.recordsIn += batch.length
+              this.graph.pushValues(s.id, batch)
+            }
+          } else {
+            const batch = await s.reader.poll(max)
+            if (batch) {
+              progressed = true
+              this.deliver(s, batch)
+            }
           }
           if (s.reader.finished) {
             // End of this source's input: its maximum watermark fires every window it feeds.
@@ -206,7 +218,7 @@ export class PipelineTask {
           }
         }
         this.graph.advanceProcessingTime()
-        await Promise.all([...this.writers()].map((w) => w.flush()))
+        await this.flushWriters()
         if (this.sources.every((s) => s.done)) {
           await this.checkpoint(true)
           this.stats.state = 'finished'
@@ -228,6 +240,12 @@ export class PipelineTask {
     } finally {
       await this.close()
     }
+  }
+
+  /** Every poll: one await for the usual single sink, no arrays or closures for it. */
+  private flushWriters(): Promise<unknown> {
+    const writers = (this.writerList ??= [...this.writers()])
+    return writers.length === 1 ? writers[0]!.flush() : Promise.all(writers.map((w) => w.flush()))
   }
 
   private *writers(): Iterable<SinkWriter> {

@@ -3,23 +3,26 @@
 // values, and all of it surviving snapshot/restore.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { isRiffleError } from '../../core/errors.ts'
+import type { ValueBatch } from '../model/record.ts'
+import { MIN_WATERMARK, type StreamRecord } from '../model/record.ts'
 import { OperatorHarness, record } from '../testing/operator-harness.ts'
-import { boundedOutOfOrderness } from '../watermarks/strategies.ts'
+import { type WatermarkGenerator, boundedOutOfOrderness, customWatermarks } from '../watermarks/strategies.ts'
 import { type SourceConfig, SourceOperator } from './source.ts'
 
 type Step = { at: number; partition: number; ts: number[] } | { at: number; tick: true }
 
 const config: SourceConfig<string> = { partitions: 2, watermarks: boundedOutOfOrderness(5), idleTimeout: 100 }
 
-function run(h: OperatorHarness, steps: readonly Step[]): string[][] {
+/** Runs `steps`; `values`: batches go in as value batches (as from a generator) instead of records. */
+function run(h: OperatorHarness, steps: readonly Step[], values = false): string[][] {
   return steps.map((s) => {
     if ('tick' in s) h.setProcessingTime(s.at)
     else {
       h.clock.set(s.at)
-      h.batch(
-        s.ts.map((t) => record(`v${t}`, t)),
-        s.partition,
-      )
+      const records = s.ts.map((t) => record(`v${t}`, t))
+      if (values) h.runner.processValues(valueBatch(records, s.partition), s.partition)
+      else h.batch(records, s.partition)
     }
     return h
       .take()
@@ -84,4 +87,76 @@ test('timestamps can be taken from the value; outside watermarks pass through', 
     { kind: 'watermark', watermark: 41 },
     { kind: 'watermark', watermark: 1000 },
   ])
+})
+
+/** `records` as a ValueBatch (what a generator reader hands the task) of one partition. */
+function valueBatch<T>(records: readonly StreamRecord<T>[], partition = 0): ValueBatch {
+  return {
+    partition,
+    length: records.length,
+    value: (i) => records[i]!.value,
+    timestamp: (i) => records[i]!.timestamp,
+  }
+}
+
+test('value batches give exactly what record batches give: records, watermarks, idleness, snapshots', () => {
+  const viaValues = (h: OperatorHarness, s: readonly Step[]): string[][] => run(h, s, true)
+  const expected = run(new OperatorHarness(new SourceOperator(config), { inputs: 2 }), steps)
+  assert.deepEqual(viaValues(new OperatorHarness(new SourceOperator(config), { inputs: 2 }), steps), expected)
+  const a = new OperatorHarness(new SourceOperator(config), { inputs: 2 })
+  const first = viaValues(a, steps.slice(0, 4))
+  const b = new OperatorHarness(new SourceOperator(config), { inputs: 2 }).restore(a.snapshot())
+  assert.deepEqual([...first, ...viaValues(b, steps.slice(4))], expected)
+})
+
+test('value batches: the extractor sees each reader timestamp; custom generators see every element', () => {
+  const seen: [number, number][] = []
+  const events: [number, string][] = []
+  const generator: WatermarkGenerator = {
+    onEvent: (t, v) => events.push([t, v as string]),
+    currentWatermark: () => (events.length > 0 ? events[events.length - 1]![0] : MIN_WATERMARK),
+    snapshot: () => null,
+    restore() {},
+  }
+  const h = new OperatorHarness(
+    new SourceOperator<string>({
+      timestamp: (v, r) => {
+        seen.push([Number(v), r.timestamp])
+        return Number(v) * 10
+      },
+      watermarks: customWatermarks(() => generator),
+    }),
+  )
+  h.runner.processValues(valueBatch([record('3', 1), record('1', 2), record('2', 3)]))
+  assert.deepEqual(seen, [
+    [3, 1],
+    [1, 2],
+    [2, 3],
+  ])
+  assert.deepEqual(events, [
+    [30, '3'],
+    [10, '1'],
+    [20, '2'],
+  ])
+  assert.deepEqual(h.take(), [
+    { kind: 'record', record: { value: '3', timestamp: 30 } },
+    { kind: 'record', record: { value: '1', timestamp: 10 } },
+    { kind: 'record', record: { value: '2', timestamp: 20 } },
+    { kind: 'watermark', watermark: 20 },
+  ])
+  // Bounded out-of-orderness takes the batch maximum once: the same watermark as element by element.
+  const b = new OperatorHarness(new SourceOperator<number>({ watermarks: boundedOutOfOrderness(5) }))
+  b.runner.processValues(valueBatch([record(0, 40), record(0, 70), record(0, 50)]))
+  assert.deepEqual(
+    b.take().filter((e) => e.kind === 'watermark'),
+    [{ kind: 'watermark', watermark: 64 }],
+  )
+})
+
+test('only a source takes value batches', () => {
+  const h = new OperatorHarness({ processBatch() {} })
+  assert.throws(
+    () => h.runner.processValues(valueBatch([record(1, 1)])),
+    (e: unknown) => isRiffleError(e) && e.code === 'INVALID_ARGUMENT',
+  )
 })

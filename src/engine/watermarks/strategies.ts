@@ -8,6 +8,11 @@ import { RiffleError } from '../../core/errors.ts'
 import { MIN_WATERMARK } from '../model/record.ts'
 
 export interface WatermarkGenerator<T = unknown> {
+  /**
+   * True if onEvent only keeps the maximum timestamp (values ignored): the source may then call it
+   * once per batch with the batch's maximum instead of once per element.
+   */
+  readonly tracksMaximum?: boolean
   onEvent(timestamp: number, value: T): void
   /** The watermark after the elements seen so far (MIN_WATERMARK for none yet). */
   currentWatermark(): number
@@ -35,6 +40,7 @@ export const customWatermarks = (create: () => WatermarkGenerator): WatermarkStr
 export const noWatermarks = (): WatermarkStrategy => ({ kind: 'none' })
 
 class BoundedOutOfOrdernessGenerator implements WatermarkGenerator {
+  readonly tracksMaximum = true
   private maxTimestamp = MIN_WATERMARK
   private readonly bound: number
 
@@ -61,6 +67,7 @@ class BoundedOutOfOrdernessGenerator implements WatermarkGenerator {
 }
 
 class NoWatermarks implements WatermarkGenerator {
+  readonly tracksMaximum = true
   onEvent(): void {}
   currentWatermark(): number {
     return MIN_WATERMARK
