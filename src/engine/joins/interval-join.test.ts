@@ -1,12 +1,17 @@
 // Interval join against a nested-loop reference over random out-of-order inputs with independent
 // watermarks per side: same pairs at the same step, same late elements, and state that holds
-// exactly the elements a future partner could still match (checked after every watermark).
+// exactly the elements a future partner could still match (checked after every watermark). Its
+// cleanup schedule is rebuilt from keyed state on restore: checked by continuing from snapshots cut
+// anywhere, whole or split by key.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { HarnessEvent } from '../testing/operator-harness.ts'
+import type { Key } from '../model/record.ts'
+import type { Operator } from '../operator/operator.ts'
+import type { Plain } from '../serde/plain.ts'
+import type { HarnessEvent, HarnessSnapshot } from '../testing/operator-harness.ts'
 import { OperatorHarness } from '../testing/operator-harness.ts'
 import { SeededRandom } from '../testing/random.ts'
-import { type IntervalJoinConfig, IntervalJoinOperator } from './interval-join.ts'
+import { type IntervalJoinConfig, IntervalJoinOperator, bufferedElements } from './interval-join.ts'
 
 type Step =
   | { kind: 'el'; input: 0 | 1; key: string; ts: number; v: string }
@@ -100,15 +105,21 @@ test('interval join equals the nested-loop reference, and state holds exactly wh
       } else {
         wms[s.input] = Math.max(wms[s.input]!, s.wm)
         combined = Math.max(combined, Math.min(wms[0]!, wms[1]!))
-        // Kept: left a while combined < a + upper; right b while combined < b - lower (one cell per
-        // distinct (key, side, timestamp)).
-        const kept = new Set(
-          accepted
-            .filter((e) => (e.input === 0 ? e.ts + c.upperBound : e.ts - c.lowerBound) > combined)
-            .map((e) => `${e.input}|${e.key}|${e.ts}`),
+        // Kept: left a while combined < a + upper; right b while combined < b - lower. Exactly those
+        // elements, in one row per key that holds any, and nothing else in the state.
+        const kept = accepted.filter(
+          (e) => (e.input === 0 ? e.ts + c.upperBound : e.ts - c.lowerBound) > combined,
         )
-        assert.equal(h.runner.state.cellCount(), kept.size, `seed ${seed}: state after watermark ${combined}`)
-        cleaned += accepted.length - kept.size
+        const msg = `seed ${seed}: state after watermark ${combined}`
+        const { elements, keys } = bufferedElements(h.runner.state)
+        assert.deepEqual(
+          elements.map(([side, key, ts, v]) => `${side}|${String(key)}|${ts}|${v}`).sort(),
+          kept.map((e) => `${e.input === 0 ? 'left' : 'right'}|${e.key}|${e.ts}|${e.v}`).sort(),
+          msg,
+        )
+        assert.equal(keys, new Set(kept.map((e) => e.key)).size, msg)
+        assert.equal(h.runner.state.cellCount(), keys, msg)
+        cleaned += accepted.length - kept.length
       }
       assert.deepEqual(normalize(h.take()), expected.sort(), `seed ${seed}`)
     }
@@ -133,8 +144,134 @@ test('interval join: snapshot and restore anywhere equals the uninterrupted run'
       const b = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(a.snapshot())
       for (const s of steps.slice(cut)) run(b, s)
       assert.deepEqual([...a.events, ...b.events], full.events, `seed ${seed} cut ${cut}`)
+      // Restored elements are cleaned up too (their schedule was rebuilt).
+      assert.equal(b.runner.state.cellCount(), 0)
     }
   }
+})
+
+/** What a task owning only `key` would restore when keyed state is split by key (rescaling). */
+function onlyKey(s: HarnessSnapshot, key: string): HarnessSnapshot {
+  const runner = s.runner as { state: { rows: [Plain, Plain][] }[] }
+  const state = runner.state.map((t) => ({ ...t, rows: t.rows.filter(([k]) => k === key) }))
+  return { ...s, runner: { ...runner, state } as unknown as Plain }
+}
+
+test('interval join: a snapshot split by key continues, key by key, as the uninterrupted run', () => {
+  let restored = 0
+  for (let seed = 1; seed <= 10; seed++) {
+    const rnd = new SeededRandom(seed)
+    const c = config(rnd)
+    const steps = randomSteps(rnd, 100)
+    const full = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 })
+    for (const s of steps) run(full, s)
+    for (let cut = 0; cut <= steps.length; cut += 9) {
+      const a = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 })
+      for (const s of steps.slice(0, cut)) run(a, s)
+      const snapshot = a.snapshot()
+      const after = full.events.slice(a.events.length)
+      for (const key of ['a', 'b']) {
+        const b = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(
+          onlyKey(snapshot, key),
+        )
+        restored += bufferedElements(b.runner.state).elements.length
+        for (const s of steps.slice(cut)) if (s.kind === 'wm' || s.key === key) run(b, s)
+        const expected = after.filter(
+          (e) => e.kind === 'watermark' || e.kind === 'idle' || e.record.key === key,
+        )
+        assert.deepEqual(b.events, expected, `seed ${seed} cut ${cut} key ${key}`)
+        assert.equal(b.runner.state.cellCount(), 0)
+      }
+    }
+  }
+  assert.ok(restored > 100, `restored cells: ${restored}`)
+})
+
+/**
+ * A checkpoint as the earlier version wrote it: elements in map state 'left' (timestamp → values)
+ * with a cleanup timer each, and no operator snapshot.
+ */
+function oldCheckpoint(
+  elements: [key: string, ts: number, value: string][],
+  watermark: number,
+): HarnessSnapshot {
+  const writer: Operator = {
+    processBatch(batch, ctx) {
+      for (const r of batch) {
+        ctx.setCurrentKey(r.key)
+        ctx.state.map<number, unknown[]>({ name: 'left' }).put(r.timestamp, [r.value])
+        ctx.timers.registerEventTimeTimer(r.timestamp + 5, 'left')
+      }
+    },
+  }
+  const h = new OperatorHarness(writer, { inputs: 2 }).watermark(watermark)
+  for (const [key, ts, value] of elements) h.element(value, ts, key, 0)
+  return h.snapshot()
+}
+
+test('interval join: buffered state of the layout before the cleanup schedule is refused', () => {
+  const c: IntervalJoinConfig = { lowerBound: -5, upperBound: 5, join: (l, r) => `${l}|${r}` }
+  const b = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(
+    oldCheckpoint([['k', 10, 'x']], 3),
+  )
+  assert.throws(() => b.element('y', 11, 'k', 1), /earlier Riffle version/)
+  assert.throws(() => b.watermark(20), /earlier Riffle version/)
+  // With nothing buffered, nothing is lost: it continues.
+  const e = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(oldCheckpoint([], 3))
+  e.element('x', 2, 'k', 0).element('x', 10, 'k', 0).element('y', 11, 'k', 1).watermark(2, 0).finish()
+  assert.deepEqual(e.values(), ['x|y'])
+  assert.deepEqual(
+    e.side().map((r) => r.value),
+    [{ side: 'left', value: 'x' }],
+  )
+  assert.equal(e.runner.state.cellCount(), 0)
+})
+
+test('interval join: unkeyed input is buffered, restored and cleaned up as one key', () => {
+  const c: IntervalJoinConfig = { lowerBound: -2, upperBound: 2, join: (l, r) => `${l}|${r}` }
+  const a = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 })
+  a.element('L1', 10, undefined, 0).element('L2', 11, undefined, 0).watermark(8)
+  const b = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(a.snapshot())
+  const held = () => bufferedElements(b.runner.state).elements.map(([, key, ts, v]) => [key, ts, v])
+  assert.deepEqual(held(), [
+    [undefined, 10, 'L1'],
+    [undefined, 11, 'L2'],
+  ])
+  b.element('R1', 12, undefined, 1).watermark(12)
+  // L1 (10) can match nothing after 12; L2 (11) and R1 (12) still can.
+  assert.deepEqual(held(), [
+    [undefined, 11, 'L2'],
+    [undefined, 12, 'R1'],
+  ])
+  b.element('L3', 13, undefined, 0).finish()
+  assert.deepEqual(
+    b.records().map((r) => [r.value, r.timestamp, 'key' in r]),
+    [
+      ['L1|R1', 12, false],
+      ['L2|R1', 12, false],
+      ['L3|R1', 13, false],
+    ],
+  )
+  assert.equal(b.runner.state.cellCount(), 0)
+})
+
+test('interval join: keys of every kind are buffered, restored and cleaned up under their own key', () => {
+  const keys: Key[] = [0, -1, 2.5, 2 ** 40, '', 'x', '\x01y', true, 10n, Buffer.from('ab'), ['a', 1]]
+  const c: IntervalJoinConfig = { lowerBound: -2, upperBound: 2, join: (l, r) => `${l}|${r}` }
+  const a = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 })
+  keys.forEach((k, i) => a.element(`L${i}`, 10, k, 0))
+  const b = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(a.snapshot())
+  assert.equal(bufferedElements(b.runner.state).keys, keys.length)
+  keys.forEach((k, i) => b.element(`R${i}`, 11, k, 1))
+  b.watermark(12)
+  // Left elements (10) are gone, right ones (11) stay until 13: one row per key still.
+  assert.equal(b.runner.state.cellCount(), keys.length)
+  b.finish()
+  assert.deepEqual(
+    b.records().map((r) => [r.value, r.key]),
+    keys.map((k, i) => [`L${i}|R${i}`, k]),
+  )
+  assert.equal(b.runner.state.cellCount(), 0)
 })
 
 test('interval join: bounds are validated', () => {
