@@ -68,13 +68,13 @@ export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
     const added: MapCell<K, V> = { s: id, k: key, v: value, t }
     if (data === undefined) this.table.set(added)
     else if (data instanceof Map) data.set(id, added)
-    else
-      this.table.set(
-        new Map([
-          [data.s, data],
-          [id, added],
-        ]),
-      )
+    else {
+      // (Not new Map([[…], […]]): that allocates three arrays and iterates them.)
+      const map = new Map<Slot, MapCell<K, V>>()
+      map.set(data.s, data)
+      map.set(id, added)
+      this.table.set(map)
+    }
   }
 
   /** Removes the cell of `id` from the current key's `data`, and the key's row once it is empty. */
@@ -82,6 +82,10 @@ export class MapStateHandle<K extends Key, V> implements MapState<K, V> {
     if (data instanceof Map) {
       data.delete(id)
       if (data.size === 0) this.table.delete()
+      // Back to the one cell itself: a key's windows come and go (a tumbling window's key holds two
+      // only while the next one opens before the last one fires), and a lookup in a Map per access
+      // costs more than the Map allocated again when a second entry comes.
+      else if (data.size === 1) for (const c of data.values()) this.table.set(c)
     } else if (data.s === id) this.table.delete()
   }
 

@@ -24,7 +24,8 @@ export interface MapCell<K = unknown, V = unknown> {
 /**
  * A map state's entries for one key: the one cell itself while there is one (most keys of a window
  * or join hold one entry, and a Map per key costs an allocation and a hash lookup), a Map by slot
- * once there are more (kept, in insertion order, until the key's entries are all gone).
+ * (in insertion order) while there are more; remove() turns a Map left with one entry back into
+ * that cell. (Expiry may leave a Map of one: readers accept both shapes.)
  */
 export type MapData<K = unknown, V = unknown> = MapCell<K, V> | Map<Slot, MapCell<K, V>>
 

@@ -26,7 +26,7 @@ test('items come out by (timestamp, seq) whatever mix of orders, removals and up
         const s = rnd.int(0, streams.length - 1)
         streams[s] = Math.max(streams[s]!, clock) + rnd.int(0, 3)
         const timestamp = rnd.chance(0.1) ? clock + rnd.int(0, 50) : streams[s]!
-        const item: Item = { id: i, timestamp, seq: seq++, pos: -1, where: -1 }
+        const item: Item = { id: i, timestamp, seq: seq++, pos: -1, where: -1, queuedAt: 0, queuedSeq: 0 }
         q.push(item)
         live.add(item)
       } else if (op < 8 && live.size > 0) {
@@ -70,7 +70,7 @@ test('a long run is compacted as it is consumed, without losing or reordering wh
   const q = new TimerQueue<Item>()
   const items: Item[] = []
   for (let i = 0; i < 5000; i++) {
-    const item: Item = { id: i, timestamp: i, seq: i, pos: -1, where: -1 }
+    const item: Item = { id: i, timestamp: i, seq: i, pos: -1, where: -1, queuedAt: 0, queuedSeq: 0 }
     items.push(item)
     q.push(item)
   }
@@ -92,4 +92,64 @@ test('a long run is compacted as it is consumed, without losing or reordering wh
   const expected = [...Array(5000).keys()].filter((i) => i !== 3100 && i !== 3200)
   expected.push(3200)
   assert.deepEqual(popped, expected)
+})
+
+test('items moved later stay where they were filed and still come out by (timestamp, seq)', () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    const rnd = new SeededRandom(seed)
+    const q = new TimerQueue<Item>()
+    const live = new Set<Item>()
+    let seq = 0
+    let clock = 0
+    const out: number[] = []
+    const expected: number[] = []
+    for (let i = 0; i < 6000; i++) {
+      const op = rnd.int(0, 9)
+      if (op < 4) {
+        const timestamp = clock + rnd.int(0, rnd.chance(0.2) ? 60 : 10)
+        const item: Item = { id: i, timestamp, seq: seq++, pos: -1, where: -1, queuedAt: 0, queuedSeq: 0 }
+        q.push(item)
+        live.add(item)
+      } else if (op < 8 && live.size > 0) {
+        // Mostly moved later (as a growing session's timer), sometimes to the same time (a new seq
+        // only), sometimes earlier, sometimes removed.
+        const item = [...live][rnd.int(0, live.size - 1)]!
+        const r = rnd.int(0, 9)
+        if (r === 0) {
+          q.remove(item)
+          live.delete(item)
+        } else if (r === 1) {
+          item.timestamp = Math.max(clock, item.timestamp - rnd.int(1, 5))
+          item.seq = seq++
+          q.update(item)
+        } else {
+          item.timestamp += r === 2 ? 0 : rnd.int(1, 8)
+          item.seq = seq++
+          q.delay(item)
+        }
+      } else {
+        clock += rnd.int(0, 6)
+        const due = [...live]
+          .filter((x) => x.timestamp <= clock)
+          .sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq)
+        for (const x of due) {
+          expected.push(x.id)
+          live.delete(x)
+        }
+        // Polled as the timer service does: items filed after the clock are left as they are.
+        for (let top = q.peek(clock); top !== undefined && top.timestamp <= clock; top = q.peek(clock)) {
+          q.pop(top)
+          out.push(top.id)
+        }
+      }
+    }
+    assert.deepEqual(out, expected, `seed ${seed}`)
+    const rest = [...live].sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq).map((x) => x.id)
+    const drained: number[] = []
+    for (let top = q.peek(); top !== undefined; top = q.peek()) {
+      q.pop(top)
+      drained.push(top.id)
+    }
+    assert.deepEqual(drained, rest, `seed ${seed}`)
+  }
 })

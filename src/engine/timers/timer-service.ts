@@ -4,8 +4,10 @@
 // come out in timestamp order (ties in registration order) when the runner advances the watermark
 // or processing time; a timer registered while firing is due in the same advance if its time has
 // passed. Deleting or moving a timer (as a session window does whenever it grows) costs no new entry
-// and leaves nothing to pop later: the queue (timers/queue.ts) drops it from its heap at once, or
-// skips its old slot in a sorted run when it gets there.
+// and leaves nothing to pop later: the queue (timers/queue.ts) drops a deleted timer from its heap at
+// once, or skips its old slot in a sorted run when it gets there, and files a timer moved later again
+// only when it comes up. A caller that moves one timer again and again can hold on to it
+// (moveHeldEventTimeTimer) instead of having it looked up by key each time.
 import type { Key, TimeDomain } from '../model/record.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
 import { type Slot, slotOf } from '../state/slot.ts'
@@ -39,6 +41,40 @@ interface Entry extends Timer {
   seq: number
   pos: number
   where: number
+  queuedAt: number
+  queuedSeq: number
+  /** Filed in a Map bucket (under namespace and timestamp): moving it must re-file it there. */
+  mapped: boolean
+  /** The id of the TimerQueues it is in (or was: see moveHeld). */
+  readonly owner: number
+}
+
+/** Where moveHeld keeps a holder's timer: a symbol, so not part of the holder's data (snapshots). */
+const HELD = Symbol('timer')
+
+type Holder = { [HELD]?: Entry }
+
+/** What scoped() adds to a TimerService for moveHeldEventTimeTimer. */
+const MOVE_HELD = Symbol('moveHeld')
+
+type MoveHeld = (holder: object, from: number, to: number, namespace: string) => void
+
+/**
+ * ctx.timers.moveEventTimeTimer(from, to, namespace), for a caller that knows the namespace has no
+ * other event-time timer (of the current key) and moves its timer again and again (a growing session
+ * window): `holder`, an object of the caller's standing for the namespace, keeps the timer from one
+ * call to the next, so that it need not be looked up by key each time.
+ */
+export function moveHeldEventTimeTimer(
+  timers: TimerService,
+  holder: object,
+  from: number,
+  to: number,
+  namespace: string,
+): void {
+  const move = (timers as { [MOVE_HELD]?: MoveHeld })[MOVE_HELD]
+  if (move !== undefined) move(holder, from, to, namespace)
+  else timers.moveEventTimeTimer(from, to, namespace)
 }
 
 /**
@@ -68,7 +104,11 @@ function find(bucket: Bucket, namespace: string, timestamp: number): Entry | und
 const before = (a: Entry, b: Entry) =>
   a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq)
 
+let instances = 0
+
 export class TimerQueues {
+  /** Tells its timers from those of other instances (see moveHeld). */
+  private readonly id = ++instances
   private readonly queues = { event: new TimerQueue<Entry>(), processing: new TimerQueue<Entry>() }
   /** Live timers per domain by key slot. */
   private readonly live: Record<TimeDomain, Map<Slot, Bucket>> = { event: new Map(), processing: new Map() }
@@ -85,14 +125,34 @@ export class TimerQueues {
     const index = this.live[domain]
     const bucket = index.get(slot)
     if (bucket !== undefined && find(bucket, namespace, timestamp) !== undefined) return
-    const entry: Entry = { domain, key, namespace, timestamp, slot, seq: this.seq++, pos: -1, where: -1 }
+    const seq = this.seq++
+    const entry: Entry = {
+      domain,
+      key,
+      namespace,
+      timestamp,
+      slot,
+      seq,
+      pos: -1,
+      where: -1,
+      queuedAt: timestamp,
+      queuedSeq: seq,
+      mapped: false,
+      owner: this.id,
+    }
     if (bucket === undefined) index.set(slot, entry)
-    else if (bucket instanceof Map) bucket.set(composite(namespace, timestamp), entry)
-    else if (!Array.isArray(bucket)) index.set(slot, [bucket, entry])
+    else if (bucket instanceof Map) {
+      entry.mapped = true
+      bucket.set(composite(namespace, timestamp), entry)
+    } else if (!Array.isArray(bucket)) index.set(slot, [bucket, entry])
     else if (bucket.length < SMALL) bucket.push(entry)
     else {
       const map = new Map<string, Entry>()
-      for (const e of bucket) map.set(composite(e.namespace, e.timestamp), e)
+      for (const e of bucket) {
+        e.mapped = true
+        map.set(composite(e.namespace, e.timestamp), e)
+      }
+      entry.mapped = true
       map.set(composite(namespace, timestamp), entry)
       index.set(slot, map)
     }
@@ -144,7 +204,45 @@ export class TimerQueues {
     }
     entry.timestamp = to
     entry.seq = this.seq++
-    this.queues[domain].update(entry)
+    // Later (as a growing session's timer always is): filed again only when it comes up.
+    if (to >= from) this.queues[domain].delay(entry)
+    else this.queues[domain].update(entry)
+  }
+
+  /**
+   * move(from, to) for the namespace's only timer, found through `holder` (see
+   * moveHeldEventTimeTimer) while it is still that timer: queued, at `from`, of this key and
+   * namespace. No other timer of the namespace can be at `to`, so nothing else changes.
+   */
+  private moveHeld(
+    domain: TimeDomain,
+    key: Key | undefined,
+    namespace: string,
+    from: number,
+    to: number,
+    slot: Slot,
+    holder: Holder,
+  ): void {
+    const e = holder[HELD]
+    if (
+      e !== undefined &&
+      e.owner === this.id &&
+      e.where >= 0 &&
+      !e.mapped &&
+      e.timestamp === from &&
+      e.slot === slot &&
+      e.namespace === namespace &&
+      e.domain === domain
+    ) {
+      e.timestamp = to
+      e.seq = this.seq++
+      if (to >= from) this.queues[domain].delay(e)
+      else this.queues[domain].update(e)
+      return
+    }
+    this.move(domain, key, namespace, from, to, slot)
+    const bucket = this.live[domain].get(slot)
+    holder[HELD] = bucket && find(bucket, namespace, to)
   }
 
   private unindex(entry: Entry): void {
@@ -165,7 +263,7 @@ export class TimerQueues {
   /** Removes and returns the earliest live timer of `domain` with timestamp ≤ `upTo`. */
   pollDue(domain: TimeDomain, upTo: number): Timer | undefined {
     const queue = this.queues[domain]
-    const top = queue.peek()
+    const top = queue.peek(upTo)
     if (top === undefined || top.timestamp > upTo) return undefined
     queue.pop(top)
     this.unindex(top)
@@ -194,6 +292,12 @@ export class TimerQueues {
   }
 
   restore(snapshot: Plain): void {
+    // Timers held by holders (moveHeld) are no longer queued.
+    for (const index of [this.live.event, this.live.processing])
+      for (const bucket of index.values())
+        if (bucket instanceof Map) for (const e of bucket.values()) e.where = -1
+        else if (Array.isArray(bucket)) for (const e of bucket) e.where = -1
+        else bucket.where = -1
     this.live.event.clear()
     this.live.processing.clear()
     this.count = 0
@@ -207,8 +311,13 @@ export class TimerQueues {
    * A TimerService bound to whatever key `scope` holds at call time (the keyed state backend, which
    * also holds the key's slot).
    */
-  scoped(scope: { readonly key: Key | undefined; readonly slot: Slot }): TimerService {
+  scoped(scope: { readonly key: Key | undefined; readonly slot: Slot }): TimerService & {
+    [MOVE_HELD]: MoveHeld
+  } {
+    const moveHeld: MoveHeld = (holder, from, to, ns) =>
+      this.moveHeld('event', scope.key, ns, from, to, scope.slot, holder)
     return {
+      [MOVE_HELD]: moveHeld,
       registerEventTimeTimer: (ts, ns = '') => this.register('event', scope.key, ns, ts, scope.slot),
       registerProcessingTimeTimer: (ts, ns = '') =>
         this.register('processing', scope.key, ns, ts, scope.slot),

@@ -64,6 +64,7 @@ export function deleteEventTimer(ctx: OperatorContext, entry: WindowEntry, time:
   forgetTimer(entry, time)
 }
 
-export function newEntry(slot: number, window: Window): WindowEntry {
-  return { id: String(slot), slot, window, count: 0, trigger: {} }
+/** `id` may be given when the caller has String(slot) at hand (the conversion is not free). */
+export function newEntry(slot: number, window: Window, id = String(slot)): WindowEntry {
+  return { id, slot, window, count: 0, trigger: {} }
 }

@@ -27,6 +27,8 @@ import { type AssignerSpec, createAssigner } from './assigners/spec.ts'
 import type { Evictor } from './evictors/evictor.ts'
 import { type EvictorSpec, createEvictor } from './evictors/spec.ts'
 import type { WindowContext } from './functions.ts'
+import { growSession } from './plain-sessions.ts'
+import { type Shortcut, shortcutFor, shortcutHolds } from './shortcuts.ts'
 import { WindowTriggerContext } from './trigger-context.ts'
 import { EventTimeTrigger } from './triggers/event-time.ts'
 import { type TriggerSpec, createTrigger } from './triggers/spec.ts'
@@ -39,7 +41,7 @@ import {
   registerEventTimer,
   rememberTimer,
 } from './window-entry.ts'
-import { type Window, maxTimestamp } from './window.ts'
+import { type Window, maxTimestamp, smallInteger } from './window.ts'
 
 export interface WindowConfig<T = unknown, ACC = unknown, R = unknown> {
   assigner: AssignerSpec
@@ -94,6 +96,10 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
   private readonly buffers: boolean
   /** Event-time sessions with the default trigger and no lateness: growing one takes a shortcut. */
   private readonly plainSessions: boolean
+  /** The per-element path for the commonest configurations (shortcuts.ts), if this is one. */
+  private shortcut: Shortcut | undefined
+  /** Restored: whether the restored windows allow the shortcut is checked on first use. */
+  private recheck = false
   /** The windows handle and trigger context of the runner this operator last ran in. */
   private stateOf: unknown = null
   private handle: MapState<number, WindowEntry> = undefined!
@@ -121,6 +127,16 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
       this.assigner.eventTime &&
       this.lateness === 0 &&
       this.trigger instanceof EventTimeTrigger
+    this.shortcut = shortcutFor({
+      assigner: this.assigner,
+      trigger: this.trigger,
+      lateness: this.lateness,
+      lateTag: this.lateTag,
+      aggregate: this.buffers ? undefined : (config.aggregate as AggregateFunction),
+      fire: (entry, ctx) => this.evaluate(entry, ctx),
+      merge: (r, t, ctx, state) =>
+        this.processMerging(r as StreamRecord<T>, t, t + this.assigner.sessionGap!, ctx, state),
+    })
     if (!config.aggregate && !config.process)
       throw new RiffleError(
         'INVALID_ARGUMENT',
@@ -158,7 +174,12 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
     this.tctx.watermark = watermark
     const fixed = this.assigner.fixed
     const gap = this.assigner.sessionGap
-    if (fixed !== undefined)
+    if (this.recheck) {
+      this.recheck = false
+      if (!shortcutHolds(ctx.state, WINDOWS.name, watermark)) this.shortcut = undefined
+    }
+    if (this.shortcut !== undefined) this.shortcut.processBatch(batch, ctx, state, watermark)
+    else if (fixed !== undefined)
       for (const r of batch) {
         ctx.setCurrentKey(r.key)
         this.processFixed(r, ctx, state, fixed.size, fixed.slide, fixed.offset, watermark)
@@ -303,21 +324,13 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
       return newEntry(wStart, { start: wStart, end: wEnd })
     }
     if (more === undefined && start === first.window.start && end === first.window.end) return first
-    const result: Window = { start, end }
     if (more === undefined && this.plainSessions) {
       // One session grows. What the generic merge below does for the event-time trigger without
       // lateness, in short: its end-of-window timer (also the cleanup timer) moves to the new end.
-      const from = first.window.end - 1
-      const to = end - 1
-      first.window = result
-      // Moved even to the same time: that counts as registered now, as in the generic merge.
-      if (knowsTimer(first, from)) {
-        forgetTimer(first, from)
-        ctx.timers.moveEventTimeTimer(from, to, first.id)
-      } else ctx.timers.registerEventTimeTimer(to, first.id)
-      rememberTimer(first, to)
+      growSession(first, start, end, ctx)
       return first
     }
+    const result: Window = { start, end }
     // The earliest session is the target: its slot stays, and its contents come first, as they would
     // if all were folded into an empty window in start order.
     const merged = more ?? [first]
@@ -430,7 +443,7 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
     else values = entry.elements!.map((e) => e.value)
 
     const key = ctx.currentKey
-    const record = (value: unknown, timestamp = maxTimestamp(w)): StreamRecord => {
+    const record = (value: unknown, timestamp = smallInteger(maxTimestamp(w))): StreamRecord => {
       const r: StreamRecord = { value, timestamp }
       if (key !== undefined) r.key = key
       return r
@@ -472,6 +485,7 @@ export class WindowOperator<T = unknown> implements Operator<T, unknown> {
 
   restore(state: unknown): void {
     this.restored = (state as typeof FORMAT | null)?.windows !== FORMAT.windows
+    this.recheck = this.shortcut !== undefined
   }
 
   onTimer(timer: Timer, ctx: OperatorContext): void {
