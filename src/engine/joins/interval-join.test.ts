@@ -227,6 +227,35 @@ test('interval join: buffered state of the layout before the cleanup schedule is
   assert.equal(e.runner.state.cellCount(), 0)
 })
 
+/** A checkpoint of format 2: each key's buffer in one of eight map states 'buffers/0'… (entry 0). */
+function format2Checkpoint(elements: [key: string, ts: number, value: string][]): HarnessSnapshot {
+  const writer: Operator = {
+    processBatch(batch, ctx) {
+      for (const r of batch) {
+        ctx.setCurrentKey(r.key)
+        ctx.state
+          .map<number, unknown>({ name: `buffers/${r.timestamp % 8}` })
+          .put(0, [r.key, [r.timestamp, r.value], null])
+      }
+    },
+    snapshot: () => ({ intervalJoin: 2 }),
+  }
+  const h = new OperatorHarness(writer, { inputs: 2 }).watermark(3)
+  for (const [key, ts, value] of elements) h.element(value, ts, key, 0)
+  return h.snapshot()
+}
+
+test('interval join: buffered state of format 2 (buffers spread over eight states) is refused', () => {
+  const c: IntervalJoinConfig = { lowerBound: -5, upperBound: 5, join: (l, r) => `${l}|${r}` }
+  const b = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(
+    format2Checkpoint([['k', 13, 'x']]),
+  )
+  assert.throws(() => b.element('y', 11, 'k', 1), /earlier Riffle version/)
+  const e = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 }).restore(format2Checkpoint([]))
+  e.element('x', 10, 'k', 0).element('y', 11, 'k', 1).finish()
+  assert.deepEqual(e.values(), ['x|y'])
+})
+
 test('interval join: unkeyed input is buffered, restored and cleaned up as one key', () => {
   const c: IntervalJoinConfig = { lowerBound: -2, upperBound: 2, join: (l, r) => `${l}|${r}` }
   const a = new OperatorHarness(new IntervalJoinOperator(c), { inputs: 2 })

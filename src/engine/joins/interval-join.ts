@@ -8,7 +8,7 @@
 // right b at b - lowerBound.
 //
 // A key's elements of both sides are one keyed-state value (key-buffer.ts), so an element costs one
-// state lookup, and a key one row while it holds anything (in one of SHARDS tables, shards.ts).
+// state lookup, and a key one row while it holds anything.
 // Cleanup runs from onWatermark over the operator's own schedule per side (cleanup-queue.ts), not a
 // timer per buffered timestamp; the schedule is never snapshotted but rebuilt from the keyed state,
 // so it follows the keys wherever a restore (or a redistribution of keys) puts them.
@@ -30,7 +30,6 @@ import {
   insert,
   timestampsOf,
 } from './key-buffer.ts'
-import { SHARDS, shardOf } from './shards.ts'
 import { type Tagged, sideOf } from './tagged.ts'
 
 export interface IntervalJoinInfo {
@@ -53,25 +52,26 @@ export interface IntervalJoinConfig<L = unknown, R = unknown, O = unknown> {
  * A key's buffer is the one entry (0) of a map state: writing a value state would read the clock
  * (for its TTL) for every new buffer.
  */
-const BUFFERS = Array.from({ length: SHARDS }, (_, i) => ({ name: `buffers/${i}` }))
+const BUFFERS = { name: 'buffers' }
 const ENTRY = 0
 
 /**
- * The operator snapshot: the layout of its keyed state. Without it (an earlier version), elements
- * were in map states 'left' and 'right' by timestamp, with a timer each; such state cannot be
- * continued.
+ * The operator snapshot: the layout of its keyed state. Earlier layouts cannot be continued: without
+ * it, elements were in map states 'left' and 'right' by timestamp, with a timer each; in 2, the
+ * buffers were spread over eight map states 'buffers/0'… by a hash of the key (what the state
+ * tables now do themselves, state/rows.ts).
  */
-const FORMAT = { intervalJoin: 2 }
-const OLD_STATES = ['left', 'right']
+const FORMAT = { intervalJoin: 3 }
+const OLD_STATES = ['left', 'right', ...Array.from({ length: 8 }, (_, i) => `buffers/${i}`)]
 
 export class IntervalJoinOperator implements Operator {
   private readonly config: IntervalJoinConfig
   private readonly lateTag: string
   /** The keyed state the handles and schedules below belong to (fetched once, not per element). */
   private stateOf: unknown = null
-  /** Where the current key's slot is read (null: some other KeyedState, all in shard 0). */
+  /** The backend, to rebuild the schedules from (null: some other KeyedState, nothing to rebuild). */
   private backend: KeyedStateBackend | null = null
-  private shards: MapState<number, KeyBuffer>[] = []
+  private buffers: MapState<number, KeyBuffer> | null = null
   /**
    * Buffers by the timestamps of their elements, per side; a left element at t expires once the
    * watermark reaches t + upperBound, a right one at t - lowerBound (the expressions used when it
@@ -79,7 +79,7 @@ export class IntervalJoinOperator implements Operator {
    */
   private readonly leftCleanup = new CleanupQueue<KeyBuffer>()
   private readonly rightCleanup = new CleanupQueue<KeyBuffer>()
-  /** Restored from a snapshot without FORMAT: refused if it holds buffered elements. */
+  /** Restored from a snapshot of an earlier FORMAT: refused if it holds buffered elements. */
   private oldLayout = false
 
   constructor(config: IntervalJoinConfig) {
@@ -93,15 +93,10 @@ export class IntervalJoinOperator implements Operator {
     if (this.stateOf === ctx.state) return
     const state = ctx.state
     this.backend = state instanceof KeyedStateBackend ? state : null
-    this.shards = BUFFERS.map((d) => state.map<number, KeyBuffer>(d))
+    this.buffers = state.map<number, KeyBuffer>(BUFFERS)
     this.rebuild()
     // Only once rebuilt: refused state stays refused on every later call.
     this.stateOf = state
-  }
-
-  /** The current key's shard. */
-  private shard(): MapState<number, KeyBuffer> {
-    return this.shards[this.backend === null ? 0 : shardOf(this.backend.slot)]!
   }
 
   /** The cleanup schedules of whatever the keyed state holds (nothing, or what was restored). */
@@ -118,12 +113,11 @@ export class IntervalJoinOperator implements Operator {
             "this checkpoint holds interval join state in the layout of an earlier Riffle version, which this one cannot continue; delete the pipeline's checkpoints to start over",
           )
     this.oldLayout = false
-    for (const d of BUFFERS)
-      for (const stored of state.dataOf(d.name)) {
-        const buffer = cellAt(stored as MapData<number, KeyBuffer>, ENTRY)!.v
-        for (const t of timestampsOf(buffer[LEFT])) this.leftCleanup.add(t, buffer)
-        for (const t of timestampsOf(buffer[RIGHT])) this.rightCleanup.add(t, buffer)
-      }
+    for (const stored of state.dataOf(BUFFERS.name)) {
+      const buffer = cellAt(stored as MapData<number, KeyBuffer>, ENTRY)!.v
+      for (const t of timestampsOf(buffer[LEFT])) this.leftCleanup.add(t, buffer)
+      for (const t of timestampsOf(buffer[RIGHT])) this.rightCleanup.add(t, buffer)
+    }
   }
 
   private inRange(a: number, b: number): boolean {
@@ -155,8 +149,8 @@ export class IntervalJoinOperator implements Operator {
         ctx.output(this.lateTag, late)
         continue
       }
-      const shard = this.shard()
-      const data = liveCells(shard)
+      const buffers = this.buffers!
+      const data = liveCells(buffers)
       const buffer = data === undefined ? undefined : cellAt(data, ENTRY)?.v
       if (buffer !== undefined) {
         const other = buffer[isLeft ? RIGHT : LEFT]
@@ -167,7 +161,7 @@ export class IntervalJoinOperator implements Operator {
       if (!(cleanup > watermark)) continue
       if (buffer === undefined) {
         const created: KeyBuffer = isLeft ? [r.key, [t, r.value], null] : [r.key, null, [t, r.value]]
-        shard.put(ENTRY, created)
+        buffers.put(ENTRY, created)
         cleanupQueue.add(t, created)
       } else {
         const side = buffer[own]
@@ -238,7 +232,7 @@ export class IntervalJoinOperator implements Operator {
       buffer[side] = null
       if (buffer[side === LEFT ? RIGHT : LEFT] === null) {
         ctx.setCurrentKey(buffer[0])
-        this.shard().clear()
+        this.buffers!.clear()
       }
     }
     // Emptied, as the group may have lived long enough to be promoted: a dead old array still
@@ -265,15 +259,14 @@ export function bufferedElements(state: KeyedStateBackend): {
 } {
   const elements: ['left' | 'right', Key | undefined, number, unknown][] = []
   let keys = 0
-  for (const d of BUFFERS)
-    for (const stored of state.dataOf(d.name)) {
-      const buffer = cellAt(stored as MapData<number, KeyBuffer>, ENTRY)!.v
-      for (const side of [LEFT, RIGHT] as const) {
-        const s = buffer[side] ?? []
-        for (let i = 0; i < s.length; i += 2)
-          elements.push([side === LEFT ? 'left' : 'right', buffer[0], s[i] as number, s[i + 1]])
-      }
-      keys++
+  for (const stored of state.dataOf(BUFFERS.name)) {
+    const buffer = cellAt(stored as MapData<number, KeyBuffer>, ENTRY)!.v
+    for (const side of [LEFT, RIGHT] as const) {
+      const s = buffer[side] ?? []
+      for (let i = 0; i < s.length; i += 2)
+        elements.push([side === LEFT ? 'left' : 'right', buffer[0], s[i] as number, s[i + 1]])
     }
+    keys++
+  }
   return { elements, keys }
 }

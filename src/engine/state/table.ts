@@ -3,6 +3,7 @@
 // key scoping and expiry are written once. Data shapes per kind: a Cell for value, reducing and
 // aggregating; a Cell[] for list (one write time per element); MapData for map.
 import type { Key } from '../model/record.ts'
+import { SlotMap } from './rows.ts'
 import { type Slot, slotOf } from './slot.ts'
 
 export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating'
@@ -47,10 +48,11 @@ export class StateTable {
   /**
    * Each key's data by slot, with no row object around it: one allocation and one pointer less per
    * key. The original key is the slot itself for numbers, strings, booleans and bigints; the others
-   * (bytes, composite keys, escaped strings) are kept in `keys`, for snapshots.
+   * (bytes, composite keys, escaped strings) are kept in `keys`, for snapshots. SlotMaps, not Maps:
+   * a Map of thousands of rows under churn makes every scavenge keep dead data alive (rows.ts).
    */
-  private readonly rows = new Map<Slot, unknown>()
-  private readonly keys = new Map<Slot, Key | undefined>()
+  private readonly rows = new SlotMap<unknown>()
+  private readonly keys = new SlotMap<Key | undefined>()
   private readonly scope: KeyScope
 
   constructor(name: string, kind: StateKind, ttl: number | undefined, scope: KeyScope) {
@@ -86,7 +88,7 @@ export class StateTable {
 
   /** Every key's data, with the key. */
   *entries(): Iterable<[Key | undefined, unknown]> {
-    for (const [slot, data] of this.rows)
+    for (const [slot, data] of this.rows.entries())
       yield [this.keys.has(slot) ? this.keys.get(slot) : (slot as Key | undefined), data]
   }
 
@@ -126,7 +128,7 @@ export class StateTable {
   purgeExpired(): number {
     let cells = 0
     const now = this.scope.now()
-    for (const [slot, data] of this.rows) {
+    for (const [slot, data] of this.rows.entries()) {
       const live = liveData(this, data, now)
       if (live === undefined) {
         this.rows.delete(slot)

@@ -174,3 +174,26 @@ test('a timer moved through its holder moves exactly as with move(), also after 
     }
   }
 })
+
+test('timers of thousands of keys (an index spread over several Maps) fire, delete and restore as few', () => {
+  const q = new TimerQueues()
+  const n = 6000
+  const keyOf = (i: number) => (i % 2 === 0 ? `k${i}` : i)
+  for (let i = 0; i < n; i++) q.register('event', keyOf(i), '', (i * 7919) % n)
+  for (let i = 0; i < n; i += 3) q.delete('event', keyOf(i), '', (i * 7919) % n)
+  // Registered again: deduplicated.
+  for (let i = 1; i < n; i += 3) q.register('event', keyOf(i), '', (i * 7919) % n)
+  assert.equal(q.size, n - n / 3)
+  const r = new TimerQueues()
+  r.restore(roundTrip(q.snapshot()))
+  assert.deepEqual(roundTrip(r.snapshot()), roundTrip(q.snapshot()))
+  const fired: string[] = []
+  for (let t = r.pollDue('event', n); t !== undefined; t = r.pollDue('event', n)) fired.push(show(t))
+  const expected = Array.from({ length: n }, (_, i) => i)
+    .filter((i) => i % 3 !== 0)
+    .map((i) => ({ domain: 'event' as const, key: keyOf(i), namespace: '', timestamp: (i * 7919) % n }))
+    .sort((a, b) => a.timestamp - b.timestamp)
+    .map(show)
+  assert.deepEqual(fired, expected)
+  assert.equal(r.size, 0)
+})

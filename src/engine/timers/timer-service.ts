@@ -10,6 +10,7 @@
 // (moveHeldEventTimeTimer) instead of having it looked up by key each time.
 import type { Key, TimeDomain } from '../model/record.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
+import { SlotMap } from '../state/rows.ts'
 import { type Slot, slotOf } from '../state/slot.ts'
 import { TimerQueue } from './queue.ts'
 
@@ -110,8 +111,11 @@ export class TimerQueues {
   /** Tells its timers from those of other instances (see moveHeld). */
   private readonly id = ++instances
   private readonly queues = { event: new TimerQueue<Entry>(), processing: new TimerQueue<Entry>() }
-  /** Live timers per domain by key slot. */
-  private readonly live: Record<TimeDomain, Map<Slot, Bucket>> = { event: new Map(), processing: new Map() }
+  /** Live timers per domain by key slot (SlotMaps: many keys' timers come and go, state/rows.ts). */
+  private readonly live: Record<TimeDomain, SlotMap<Bucket>> = {
+    event: new SlotMap(),
+    processing: new SlotMap(),
+  }
   private count = 0
   private seq = 0
 
