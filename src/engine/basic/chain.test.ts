@@ -74,6 +74,7 @@ test('a fused chain emits exactly what the operators emit one by one', () => {
 
 test('every shape of chain (fresh last step, copy after a filter, keyBy then filter) matches unfused', () => {
   const [words, long, upper, key, out] = stateless as [PlanNode, PlanNode, PlanNode, PlanNode, PlanNode]
+  const key1: PlanNode = { id: 'key1', operator: 'keyBy', config: { key: (w) => String(w).length } }
   const shapes: PlanNode[][] = [
     [upper],
     [words, upper],
@@ -83,6 +84,9 @@ test('every shape of chain (fresh last step, copy after a filter, keyBy then fil
     [words, key, long, out],
     [long, upper, long, key],
     [out, out],
+    [upper, long, out],
+    [key1, long],
+    [words, key1],
   ]
   const words2 = [r('alpha beta gamma', 1), r('delta', 2, 'k'), r('no', 3)]
   for (const shape of shapes) {
@@ -183,4 +187,48 @@ test('a batch the sink may keep is never refilled; one only runners see is reuse
     kept.map((b) => b.map((x) => x.value)),
     [[2, 4], [6]],
   )
+})
+
+test('one-partition keyBy in a chain: partition 0 for strings and numbers, non-keys refused as unfused', () => {
+  const node: PlanNode = { id: 'k', operator: 'keyBy', config: { key: (v) => v as never } }
+  for (const shape of [[node], [node, stateless[1]!]]) {
+    const got: StreamRecord[] = []
+    const emit = chainOf(shape)((x) => got.push(x))
+    const records = [r('abcd', 1), r(12345, 2), r([1, 'xy'], 3)]
+    for (const x of records) emit(x)
+    assert.deepStrictEqual(got, unfused(shape, records).flat())
+    assert.deepStrictEqual(
+      got.map((x) => [x.key, x.partition]),
+      [
+        ['abcd', 0],
+        [12345, 0],
+        [[1, 'xy'], 0],
+      ],
+    )
+    assert.throws(() => emit(r(Number.NaN, 4)))
+    assert.throws(() => unfused(shape, [r(Number.NaN, 4)]))
+  }
+})
+
+test('chained functions are called as methods of their config, as the operators call them', () => {
+  const map = {
+    suffix: '!',
+    map(this: { suffix: string }, v: unknown) {
+      return `${v}${this.suffix}`
+    },
+  }
+  const filter = {
+    min: 2,
+    filter(this: { min: number }, v: unknown) {
+      return String(v).length > this.min
+    },
+  }
+  const nodes: PlanNode[] = [
+    { id: 'm', operator: 'map', config: map },
+    { id: 'f', operator: 'filter', config: filter },
+  ]
+  const got: StreamRecord[] = []
+  const emit = chainOf(nodes)((x) => got.push(x))
+  for (const x of [r('a', 1), r('abc', 2)]) emit(x)
+  assert.deepStrictEqual(got, [{ value: 'abc!', timestamp: 2 }])
 })

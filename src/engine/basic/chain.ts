@@ -16,6 +16,8 @@
 import type { Key, StreamRecord } from '../model/record.ts'
 import { partitionFor } from '../partitioning/partition.ts'
 import type { PlanNode } from '../plan/plan.ts'
+import type { KeyByConfig } from './key-by.ts'
+import type { FilterConfig, FlatMapConfig, MapConfig } from './map.ts'
 
 export type Emit = (record: StreamRecord) => void
 
@@ -26,12 +28,14 @@ export type Chain = (out: Emit) => Emit
 type Step = (next: Emit, fresh: boolean) => Emit
 
 /** A temporary record: all four fields (one shape for every step), for the next step only. */
-const temporary = (
+function temporary(
   value: unknown,
   timestamp: number,
   key: StreamRecord['key'],
   partition: number | undefined,
-): StreamRecord => ({ value, timestamp, key, partition })
+): StreamRecord {
+  return { value, timestamp, key, partition }
+}
 
 /** A new record, with key and partition only when set (as map and flatMap make them). */
 function record(value: unknown, timestamp: number, key: StreamRecord['key'], partition: number | undefined) {
@@ -61,68 +65,84 @@ interface ChainStep {
   makes: boolean
 }
 
+// The closures below capture parameters of the functions that make them, not block-scoped
+// constants: reading a `const` of an enclosing block from a closure costs a hole check per call.
+
+function mapStep(c: MapConfig, next: Emit, fresh: boolean): Emit {
+  if (fresh) return (r) => next(record(c.map(r.value, r), r.timestamp, r.key, r.partition))
+  return (r) => next(temporary(c.map(r.value, r), r.timestamp, r.key, r.partition))
+}
+
+function filterStep(c: FilterConfig, next: Emit): Emit {
+  return (r) => {
+    if (c.filter(r.value, r)) next(r)
+  }
+}
+
+/** A filter that ends the chain after a step that made temporaries: survivors leave as copies. */
+function filterCopyStep(c: FilterConfig, out: Emit, keyed: boolean): Emit {
+  if (keyed)
+    return (r) => {
+      if (c.filter(r.value, r))
+        out({ value: r.value, timestamp: r.timestamp, key: r.key, partition: r.partition })
+    }
+  return (r) => {
+    if (c.filter(r.value, r)) out(record(r.value, r.timestamp, r.key, r.partition))
+  }
+}
+
+function flatMapStep(c: FlatMapConfig, next: Emit, fresh: boolean): Emit {
+  if (fresh)
+    return (r) => {
+      const { timestamp, key, partition } = r
+      for (const v of c.flatMap(r.value, r)) next(record(v, timestamp, key, partition))
+    }
+  return (r) => {
+    const { timestamp, key, partition } = r
+    for (const v of c.flatMap(r.value, r)) next(temporary(v, timestamp, key, partition))
+  }
+}
+
+/** With one partition every number or string key hashes to 0 (partitionFor also refuses non-keys). */
+function keyByStep(c: KeyByConfig, partitions: number, next: Emit, fresh: boolean): Emit {
+  if (partitions !== 1) {
+    if (fresh)
+      return (r) => {
+        const key = c.key(r.value, r)
+        next({ value: r.value, timestamp: r.timestamp, key, partition: partitionFor(key, partitions) })
+      }
+    return (r) => {
+      const key = c.key(r.value, r)
+      next(temporary(r.value, r.timestamp, key, partitionFor(key, partitions)))
+    }
+  }
+  if (fresh)
+    return (r) => {
+      const key = c.key(r.value, r)
+      next({ value: r.value, timestamp: r.timestamp, key, partition: singlePartition(key) })
+    }
+  return (r) => {
+    const key = c.key(r.value, r)
+    next(temporary(r.value, r.timestamp, key, singlePartition(key)))
+  }
+}
+
+function singlePartition(key: Key): number {
+  return typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key)) ? 0 : partitionFor(key, 1)
+}
+
 function step(node: PlanNode): ChainStep {
   switch (node.operator) {
-    case 'map': {
-      const c = node.config
-      return {
-        makes: true,
-        step: (next, fresh) => {
-          if (fresh) return (r) => next(record(c.map(r.value, r), r.timestamp, r.key, r.partition))
-          return (r) => next(temporary(c.map(r.value, r), r.timestamp, r.key, r.partition))
-        },
-      }
-    }
-    case 'filter': {
-      const c = node.config
-      return {
-        makes: false,
-        step: (next) => (r) => {
-          if (c.filter(r.value, r)) next(r)
-        },
-      }
-    }
-    case 'flatMap': {
-      const c = node.config
-      return {
-        makes: true,
-        step: (next, fresh) => {
-          if (fresh)
-            return (r) => {
-              const { timestamp, key, partition } = r
-              for (const v of c.flatMap(r.value, r)) next(record(v, timestamp, key, partition))
-            }
-          return (r) => {
-            const { timestamp, key, partition } = r
-            for (const v of c.flatMap(r.value, r)) next(temporary(v, timestamp, key, partition))
-          }
-        },
-      }
-    }
+    case 'map':
+      return { makes: true, step: (next, fresh) => mapStep(node.config, next, fresh) }
+    case 'filter':
+      return { makes: false, step: (next) => filterStep(node.config, next) }
+    case 'flatMap':
+      return { makes: true, step: (next, fresh) => flatMapStep(node.config, next, fresh) }
     case 'keyBy': {
-      const c = node.config
-      const partitions = c.partitions ?? 1
+      const partitions = node.config.partitions ?? 1
       partitionFor('', partitions) // validates, as KeyByOperator does
-      const single = partitions === 1
-      // One partition: every key hashes to 0; numbers and strings need no hash to say so.
-      const partitionOf = (key: Key): number =>
-        single && (typeof key === 'string' || (typeof key === 'number' && !Number.isNaN(key)))
-          ? 0
-          : partitionFor(key, partitions)
-      return {
-        makes: true,
-        step: (next, fresh) => {
-          if (fresh)
-            return (r) => {
-              const key = c.key(r.value, r)
-              next({ value: r.value, timestamp: r.timestamp, key, partition: partitionOf(key) })
-            }
-          return (r) => {
-            const key = c.key(r.value, r)
-            next(temporary(r.value, r.timestamp, key, partitionOf(key)))
-          }
-        },
-      }
+      return { makes: true, step: (next, fresh) => keyByStep(node.config, partitions, next, fresh) }
     }
     case 'union':
       return { makes: false, step: (next) => next }
@@ -141,12 +161,19 @@ export function chainOf(nodes: readonly PlanNode[]): Chain {
   const last = steps.findLastIndex((s) => s.makes)
   const copyAtEnd = last >= 0 && nodes.slice(last + 1).some((n) => n.operator === 'filter')
   const keyedCopy = copyAtEnd && nodes[last]!.operator === 'keyBy'
+  const end = nodes.length - 1
+  // The usual end, a filter: it copies its survivors itself (one call less per record).
+  const filterCopies = copyAtEnd && nodes[end]!.operator === 'filter'
   return (out) => {
     let next: Emit = out
-    if (keyedCopy)
+    let i = end
+    if (filterCopies) {
+      next = filterCopyStep(nodes[end]!.config as FilterConfig, out, keyedCopy)
+      i--
+    } else if (keyedCopy)
       next = (r) => out({ value: r.value, timestamp: r.timestamp, key: r.key, partition: r.partition })
     else if (copyAtEnd) next = (r) => out(record(r.value, r.timestamp, r.key, r.partition))
-    for (let i = steps.length - 1; i >= 0; i--) next = steps[i]!.step(next, i === last && !copyAtEnd)
+    for (; i >= 0; i--) next = steps[i]!.step(next, i === last && !copyAtEnd)
     return next
   }
 }

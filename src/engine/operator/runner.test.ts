@@ -4,7 +4,9 @@ import { test } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { isRiffleError } from '../../core/errors.ts'
 import { OperatorHarness } from '../testing/operator-harness.ts'
+import { VirtualClock } from '../testing/virtual-clock.ts'
 import type { Operator } from './operator.ts'
+import { OperatorRunner } from './runner.ts'
 
 test('default hooks: watermarks are forwarded once each, never backwards, after the records before them', () => {
   const passThrough: Operator = {
@@ -120,4 +122,76 @@ test('the context: function members work detached, getters follow the runner, pr
   setFlagsFromString('--allow-natives-syntax')
   const fast = new Function('o', 'return %HasFastProperties(o)') as (o: unknown) => boolean
   assert.equal(fast(context), true)
+})
+
+test('processing time: a runner without timers does nothing (no clock read), fires timers once it has one', () => {
+  let reads = 0
+  const fired: number[] = []
+  const op: Operator = {
+    processBatch(batch, ctx) {
+      for (const r of batch) ctx.timers.registerProcessingTimeTimer(r.value as number)
+    },
+    onTimer(t, ctx) {
+      fired.push(t.timestamp)
+      ctx.emit({ value: `t${t.timestamp}`, timestamp: 0 })
+    },
+  }
+  const h = new OperatorHarness(op)
+  const now = h.clock.now.bind(h.clock)
+  h.clock.now = () => {
+    reads++
+    return now()
+  }
+  h.setProcessingTime(5)
+  assert.equal(reads, 0)
+  h.element(7, 1).element(9, 1)
+  h.setProcessingTime(8)
+  assert.deepEqual(fired, [7])
+  assert.deepEqual(h.values(), ['t7'])
+  h.setProcessingTime(20)
+  assert.deepEqual(fired, [7, 9])
+  reads = 0
+  h.setProcessingTime(30)
+  assert.equal(reads, 0)
+  h.close()
+  assert.throws(
+    () => h.runner.advanceProcessingTime(),
+    (e) => isRiffleError(e, 'CLOSED'),
+  )
+})
+
+test('a reused output batch: each batch exactly its records, longer and shorter than the last, big ones let go', () => {
+  const seen: unknown[][] = []
+  const arrays = new Set<unknown>()
+  const passThrough: Operator = {
+    processBatch(batch, ctx) {
+      for (const r of batch) ctx.emit(r)
+    },
+  }
+  const runner = new OperatorRunner(passThrough, {
+    clock: new VirtualClock(),
+    output: {
+      keepsBatches: false,
+      records: (b) => {
+        arrays.add(b)
+        seen.push(b.map((x) => x.value))
+      },
+      side: () => {},
+      watermark: () => {},
+      idle: () => {},
+    },
+  })
+  const batch = (...values: number[]) => values.map((value) => ({ value, timestamp: 0 }))
+  runner.processBatch(batch(1, 2, 3))
+  runner.processBatch(batch(4))
+  runner.processBatch(batch(5, 6))
+  runner.processBatch([])
+  runner.processBatch(batch(7, 8, 9, 10))
+  assert.deepEqual(seen, [[1, 2, 3], [4], [5, 6], [7, 8, 9, 10]])
+  assert.equal(arrays.size, 1)
+  runner.processBatch(Array.from({ length: 20_000 }, (_, i) => ({ value: i, timestamp: 0 })))
+  runner.processBatch(batch(11))
+  assert.equal(seen.length, 6)
+  assert.deepEqual(seen[5], [11])
+  assert.equal(arrays.size, 2)
 })

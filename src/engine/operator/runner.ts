@@ -39,6 +39,9 @@ export interface RunnerOptions {
   chain?: Chain
 }
 
+/** Longest reused output batch kept between batches (source batches are 1000 records by default). */
+const KEEP_REUSED = 16_384
+
 interface RunnerSnapshot {
   inputs: Plain
   outWatermark: Plain
@@ -56,6 +59,8 @@ export class OperatorRunner {
   private readonly merger: WatermarkMerger
   private outWatermark = MIN_WATERMARK
   private pending: StreamRecord[] = []
+  /** Records in `pending` when it is reused (see collect). */
+  private filled = 0
   private readonly reuse: boolean
   private pendingSide = new Map<string, StreamRecord[]>()
   private closed = false
@@ -68,9 +73,16 @@ export class OperatorRunner {
     this.state = new KeyedStateBackend(options.clock)
     this.merger = new WatermarkMerger(options.inputs ?? 1)
     this.reuse = options.output.keepsBatches === false
-    const collect = (record: StreamRecord): void => {
-      this.pending.push(record)
-    }
+    // A reused batch is refilled by index: truncating it (length = 0) would free its backing store
+    // and make every batch grow it again from nothing. Until refilled it still holds the last
+    // batch's records.
+    const collect = this.reuse
+      ? (record: StreamRecord): void => {
+          this.pending[this.filled++] = record
+        }
+      : (record: StreamRecord): void => {
+          this.pending.push(record)
+        }
     this.ctx = new RunnerContext({
       clock: options.clock,
       merger: this.merger,
@@ -149,6 +161,8 @@ export class OperatorRunner {
 
   /** Fires processing-time timers due at the clock's current time, in timestamp order. */
   advanceProcessingTime(): void {
+    // The task calls this after every poll, for every runner: most have no timers at all.
+    if (this.timers.size === 0 && !this.closed) return
     this.enter(0)
     const now = this.clock.now()
     for (let t = this.timers.pollDue('processing', now); t; t = this.timers.pollDue('processing', now)) {
@@ -160,11 +174,14 @@ export class OperatorRunner {
   }
 
   private advanceEventTime(watermark: number): void {
-    for (let t = this.timers.pollDue('event', watermark); t; t = this.timers.pollDue('event', watermark)) {
-      this.state.setCurrentKey(t.key)
-      this.operator.onTimer?.(t, this.ctx)
+    // Every batch's watermark passes every runner downstream, most of them without timers.
+    if (this.timers.size > 0) {
+      for (let t = this.timers.pollDue('event', watermark); t; t = this.timers.pollDue('event', watermark)) {
+        this.state.setCurrentKey(t.key)
+        this.operator.onTimer?.(t, this.ctx)
+      }
+      this.state.setCurrentKey(undefined)
     }
-    this.state.setCurrentKey(undefined)
     if (this.operator.onWatermark) this.operator.onWatermark(watermark, this.ctx)
     else this.ctx.emitWatermark(watermark)
   }
@@ -175,15 +192,20 @@ export class OperatorRunner {
   }
 
   private flush(): void {
-    if (this.pending.length > 0) {
-      const batch = this.pending
-      if (this.reuse) {
+    if (this.reuse) {
+      if (this.filled > 0) {
+        const batch = this.pending
+        // Only shorter than the last batch cuts the array (and drops the records beyond it).
+        if (batch.length !== this.filled) batch.length = this.filled
+        this.filled = 0
         this.out.records(batch)
-        batch.length = 0
-      } else {
-        this.pending = []
-        this.out.records(batch)
+        // A rare big batch (a window firing) is not kept alive until the next one.
+        if (batch.length > KEEP_REUSED) this.pending = []
       }
+    } else if (this.pending.length > 0) {
+      const batch = this.pending
+      this.pending = []
+      this.out.records(batch)
     }
     if (this.pendingSide.size > 0) {
       const sides = this.pendingSide

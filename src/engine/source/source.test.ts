@@ -160,3 +160,25 @@ test('only a source takes value batches', () => {
     (e: unknown) => isRiffleError(e) && e.code === 'INVALID_ARGUMENT',
   )
 })
+
+test('value batches: records before a throwing one count in the batch maximum; the next batch starts afresh', () => {
+  const source = new SourceOperator<number>({ timestamp: (v) => v, watermarks: boundedOutOfOrderness(0) })
+  const h = new OperatorHarness(source)
+  const boom = (i: number): ValueBatch => ({
+    partition: 0,
+    length: 3,
+    value: (j) => {
+      if (j === i) throw new Error('boom')
+      return [50, 80, 60][j]!
+    },
+    timestamp: () => 0,
+  })
+  assert.throws(() => h.runner.processValues(boom(2)), /boom/)
+  assert.deepEqual((source.snapshot() as { generators: unknown[] }).generators, [80])
+  // A later batch with lower timestamps: the generator keeps its maximum, the batch's own is fresh.
+  h.runner.processValues(valueBatch([record(10, 0), record(20, 0)]))
+  assert.deepEqual(
+    h.take().filter((e) => e.kind === 'watermark'),
+    [{ kind: 'watermark', watermark: 79 }],
+  )
+})

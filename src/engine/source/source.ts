@@ -47,6 +47,8 @@ export class SourceOperator<T> implements Operator<T, T> {
   private lastActive: number[] | null = null
   /** Processing time of the pending idleness check, if one is scheduled. */
   private scheduled: number | null = null
+  /** processValues' running batch maximum (see there). */
+  private readonly max = new Float64Array(1)
 
   constructor(config: SourceConfig<T>) {
     const partitions = config.partitions ?? 1
@@ -73,17 +75,19 @@ export class SourceOperator<T> implements Operator<T, T> {
     const config = this.config
     const extract = config.timestamp !== undefined
     const batchMax = generator.tracksMaximum === true
-    let max = MIN_WATERMARK
+    // The batch maximum in a Float64Array cell, as in processValues (see there).
+    const max = this.max
+    max[0] = MIN_WATERMARK
     try {
       for (let i = 0; i < batch.length; i++) {
         const r = batch[i]!
         const timestamp = extract ? config.timestamp!(r.value, r) : r.timestamp
         if (!batchMax) generator.onEvent(timestamp, r.value)
-        else if (timestamp > max) max = timestamp
+        else if (timestamp > max[0]!) max[0] = timestamp
         ctx.emit(timestamp === r.timestamp ? r : withTimestamp(r, timestamp))
       }
     } finally {
-      if (batchMax) generator.onEvent(max, undefined)
+      if (batchMax) generator.onEvent(max[0]!, undefined)
     }
     this.afterBatch(generator, ctx)
   }
@@ -92,25 +96,39 @@ export class SourceOperator<T> implements Operator<T, T> {
    * As processBatch over records made here from `batch`. The record is only passed on, so when
    * the reader, the extractor and a fused chain all inline into this loop, the compiler may keep
    * both the record and the value in registers (no allocation for a value the pipeline only reads).
+   * The batch maximum lives in a Float64Array cell, not a local: a local read after the loop (or in
+   * `finally`) is kept boxed, checked and re-tagged on every record; the cell also holds what the
+   * records before a throwing one contributed.
    */
   processValues(batch: ValueBatch, ctx: OperatorContext<T>): void {
     const generator = this.generators[ctx.input]!
+    // The extractor as a method of the config (its `this`), as processBatch calls it.
     const config = this.config
     const extract = config.timestamp !== undefined
-    const batchMax = generator.tracksMaximum === true
     const n = batch.length
-    let max = MIN_WATERMARK
+    if (generator.tracksMaximum !== true) {
+      for (let i = 0; i < n; i++) {
+        const value = batch.value(i) as T
+        const r: StreamRecord<T> = { value, timestamp: batch.timestamp(i, value) }
+        if (extract) r.timestamp = config.timestamp!(value, r)
+        generator.onEvent(r.timestamp, value)
+        ctx.emit(r)
+      }
+      this.afterBatch(generator, ctx)
+      return
+    }
+    const max = this.max
+    max[0] = MIN_WATERMARK
     try {
       for (let i = 0; i < n; i++) {
         const value = batch.value(i) as T
         const r: StreamRecord<T> = { value, timestamp: batch.timestamp(i, value) }
         if (extract) r.timestamp = config.timestamp!(value, r)
-        if (!batchMax) generator.onEvent(r.timestamp, value)
-        else if (r.timestamp > max) max = r.timestamp
+        if (r.timestamp > max[0]!) max[0] = r.timestamp
         ctx.emit(r)
       }
     } finally {
-      if (batchMax) generator.onEvent(max, undefined)
+      generator.onEvent(max[0]!, undefined)
     }
     this.afterBatch(generator, ctx)
   }

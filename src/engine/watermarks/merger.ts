@@ -64,6 +64,13 @@ export class WatermarkMerger {
   }
 
   private recompute(): number | undefined {
+    // One channel (most operators, one-partition sources; every batch): active or idle, its own.
+    if (this.watermarks.length === 1) {
+      const only = this.watermarks[0]!
+      if (only <= this.combined) return undefined
+      this.combined = only
+      return only
+    }
     let min = Number.POSITIVE_INFINITY
     let max = MIN_WATERMARK
     let active = 0

@@ -120,3 +120,34 @@ test('generators: bounded out-of-orderness trails the maximum by bound + 1, mono
   assert.equal(custom.currentWatermark(), 9)
   assert.throws(() => createGenerator(boundedOutOfOrderness(-1)))
 })
+
+test('one channel: its watermark, idle or not, never backwards; as a second channel that stays idle', () => {
+  const one = new WatermarkMerger(1)
+  const two = new WatermarkMerger(2)
+  two.markIdle(1)
+  const steps: [string, number][] = [
+    ['advance', 5],
+    ['advance', 3],
+    ['idle', 0],
+    ['advance', 5],
+    ['advance', 9],
+    ['idle', 0],
+    ['advance', 12],
+  ]
+  const got = steps.map(([op, w]) =>
+    op === 'advance' ? [one.advance(0, w), one.current] : [one.markIdle(0), one.current],
+  )
+  assert.deepEqual(got, [
+    [5, 5],
+    [undefined, 5],
+    [undefined, 5],
+    [undefined, 5],
+    [9, 9],
+    [undefined, 9],
+    [12, 12],
+  ])
+  const same = steps.map(([op, w]) =>
+    op === 'advance' ? [two.advance(0, w), two.current] : [two.markIdle(0), two.current],
+  )
+  assert.deepEqual(same, got)
+})
