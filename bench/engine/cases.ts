@@ -39,12 +39,18 @@ function mix(x: number): number {
 
 /** Events per millisecond of event time (10 M events span 1 000 s). */
 const PER_MS = 10
+/**
+ * Event times are epoch milliseconds, as in real data (from 2026-01-01 00:00 UTC). Such numbers are
+ * beyond V8's small integers, so objects hold them as boxed doubles; times counted from 0 would be
+ * small integers and flatter the engine (see docs/BENCHMARKS.md).
+ */
+const EPOCH = Date.UTC(2026, 0, 1)
 const KEYS = 1000
 
 /** Event i: one of 1 000 keys at random, amount 0..999, PER_MS events per millisecond. */
 function plainEvent(i: number): Event {
   const h = mix(i)
-  return { id: i, k: h % KEYS, v: (h >>> 10) % 1000, ts: Math.floor(i / PER_MS) }
+  return { id: i, k: h % KEYS, v: (h >>> 10) % 1000, ts: EPOCH + Math.floor(i / PER_MS) }
 }
 
 /** Sessions: in each 5 s block a different tenth of 1 000 keys is active (then idle for 45 s). */
@@ -52,7 +58,7 @@ const SESSION_BLOCK_MS = 5000
 const SESSION_GAP_MS = 1000
 function sessionEvent(i: number): Event {
   const h = mix(i)
-  const ts = Math.floor(i / PER_MS)
+  const ts = EPOCH + Math.floor(i / PER_MS)
   const k = (h % 100) + 100 * (Math.floor(ts / SESSION_BLOCK_MS) % 10)
   return { id: i, k, v: (h >>> 10) % 1000, ts }
 }
@@ -64,11 +70,11 @@ const JOIN_LOWER = -200
 const JOIN_UPPER = 200
 function leftEvent(i: number): Event {
   const h = mix(i)
-  return { id: i, k: h % JOIN_KEYS, v: 0, ts: Math.floor(i / JOIN_PER_MS) }
+  return { id: i, k: h % JOIN_KEYS, v: 0, ts: EPOCH + Math.floor(i / JOIN_PER_MS) }
 }
 function rightEvent(i: number): Event {
   const h = mix(i + 0x5bd1e995)
-  return { id: i, k: h % JOIN_KEYS, v: 0, ts: Math.floor(i / JOIN_PER_MS) }
+  return { id: i, k: h % JOIN_KEYS, v: 0, ts: EPOCH + Math.floor(i / JOIN_PER_MS) }
 }
 /** A join result as one number: left id and right id (both < 2^23). */
 const pair = (l: Event, r: Event): number => l.id * 8_388_608 + r.id
