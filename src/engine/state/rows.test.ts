@@ -1,10 +1,11 @@
 // SlotMap (rows.ts): the same contents as a Map through any sequence of inserts, overwrites and
-// deletes, across the split threshold both ways; insertion order while in one Map, a stable order
-// (shard by shard) after; deleting and overwriting while iterating.
+// deletes, across the split threshold both ways; small integer slots first in ascending order, the
+// others in insertion order while in one Map, a stable order (shard by shard) after; deleting and
+// overwriting while iterating.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { SeededRandom } from '../testing/random.ts'
-import { SPLIT, SlotMap } from './rows.ts'
+import { DENSE, SPLIT, SlotMap } from './rows.ts'
 import { slotHash } from './slot-hash.ts'
 import type { Slot } from './slot.ts'
 
@@ -21,7 +22,10 @@ test('same contents as a Map under random churn, growing past the threshold and 
     const rnd = new SeededRandom(seed)
     const m = new SlotMap<number>()
     const ref = new Map<Slot, number>()
-    const keyOf = (i: number): Slot => (i % 3 === 0 ? `user-${i}` : i % 3 === 1 ? i * 2 ** 32 : i)
+    // Strings, large numbers and integers past DENSE go to the Map(s); integers below it (up to
+    // 12 × SPLIT) to the array.
+    const keyOf = (i: number): Slot =>
+      i % 4 === 0 ? `user-${i}` : i % 4 === 1 ? i * 2 ** 32 : i % 4 === 2 ? DENSE + i : i
     // Grow to 6 × SPLIT keys, churn, then delete down to a few and insert again (back to one Map).
     for (const [target, steps] of [
       [6 * SPLIT, 20_000],
@@ -42,7 +46,8 @@ test('same contents as a Map under random churn, growing past the threshold and 
         assert.equal(m.has(k), ref.has(k))
       }
       check(m, ref)
-      assert.equal(m.shardCount > 1, target > SPLIT)
+      // A quarter of the keys are in the array, not in the Map(s).
+      assert.equal(m.shardCount > 1, target > SPLIT, `${target}`)
     }
     m.clear()
     ref.clear()
@@ -52,13 +57,14 @@ test('same contents as a Map under random churn, growing past the threshold and 
 
 test('insertion order in one Map; past the threshold, shard by shard in insertion order', () => {
   const m = new SlotMap<number>()
-  for (let i = 0; i < SPLIT; i++) m.set(i, i)
+  // Past DENSE: Map slots.
+  for (let i = DENSE; i < DENSE + SPLIT; i++) m.set(i, i)
   assert.deepEqual(
     [...m.entries()].map(([k]) => k),
-    Array.from({ length: SPLIT }, (_, i) => i),
+    Array.from({ length: SPLIT }, (_, i) => DENSE + i),
   )
   const n = 3 * SPLIT
-  for (let i = SPLIT; i < n; i++) m.set(i, i)
+  for (let i = DENSE + SPLIT; i < DENSE + n; i++) m.set(i, i)
   const keys = [...m.entries()].map(([k]) => k as number)
   assert.equal(keys.length, n)
   // Keys of one shard (same top hash bits) are contiguous and ascending, and each shard once.
@@ -76,10 +82,49 @@ test('insertion order in one Map; past the threshold, shard by shard in insertio
   assert.deepEqual([...copy.entries()], [...m.entries()])
 })
 
+test('integer slots below DENSE: in an array, first and ascending, whatever the insertion order', () => {
+  const m = new SlotMap<string>()
+  // Not array slots: negative, fractional, too large, strings, other types.
+  const others: Slot[] = [-1, 2.5, DENSE, 2 ** 32, '3', true, 7n, undefined]
+  for (const [i, k] of others.entries()) m.set(k, `o${i}`)
+  for (const k of [9, 0, DENSE - 1, 4]) m.set(k, `d${k}`)
+  assert.equal(m.shardCount, 1)
+  assert.equal(m.size, others.length + 4)
+  assert.deepEqual(
+    [...m.entries()].map(([k]) => k),
+    [0, 4, 9, DENSE - 1, ...others],
+  )
+  assert.deepEqual([...m.values()].slice(0, 4), ['d0', 'd4', 'd9', `d${DENSE - 1}`])
+  // -0 is 0, as in a Map.
+  assert.equal(m.get(-0), 'd0')
+  m.set(-0, 'z')
+  assert.equal(m.get(0), 'z')
+  assert.equal(m.size, others.length + 4)
+  assert.equal(m.has(5), false)
+  assert.equal(m.delete(5), false)
+  assert.equal(m.delete(DENSE + 5), false)
+  assert.equal(m.delete(4), true)
+  assert.equal(m.has(4), false)
+  assert.equal(m.get(4), undefined)
+  assert.equal(m.size, others.length + 3)
+  assert.equal(m.get(2.5), 'o1')
+  assert.equal(m.get(DENSE), 'o2')
+  m.clear()
+  assert.equal(m.size, 0)
+  assert.deepEqual([...m.entries()], [])
+  assert.equal(m.get(0), undefined)
+})
+
 test('rows can be deleted and overwritten while iterating, split or not', () => {
-  for (const n of [100, 5 * SPLIT]) {
+  // Array slots, then Map slots.
+  for (const [base, n] of [
+    [0, 100],
+    [0, 5 * SPLIT],
+    [DENSE, 100],
+    [DENSE, 5 * SPLIT],
+  ] as const) {
     const m = new SlotMap<number>()
-    for (let i = 0; i < n; i++) m.set(i, i)
+    for (let i = 0; i < n; i++) m.set(base + i, i)
     for (const [k, v] of m.entries())
       if (v % 2 === 0) m.delete(k)
       else m.set(k, -v)

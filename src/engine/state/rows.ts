@@ -8,12 +8,23 @@
 // several small Maps by a hash of the slot (small tables are allocated young, and rehashed often
 // enough to rarely grow old), and each is now and then replaced by a copy of itself (young again).
 //
-// Order: insertion order while in one Map; past SPLIT, shard by shard, each in insertion order
-// (a snapshot restored into a new table comes back in the same order). The layout changes only
-// when a new key is inserted, so rows can be deleted or overwritten while iterating.
+// Small non-negative integer slots (below DENSE: ids, partitions, the keys of most numeric-keyed
+// streams) are kept in an array indexed by the slot instead: a keyed operator looks up its key's row
+// once per element, and a hashed Map lookup was most of what its state cost per element (bench/engine
+// (b) and (d), measured). Values are never undefined (that marks an empty array slot).
+//
+// Order: the array's slots first, ascending; then the others in insertion order while in one Map,
+// past SPLIT shard by shard, each in insertion order (a snapshot restored into a new table comes
+// back in the same order). The layout changes only when a new key is inserted, so rows can be
+// deleted or overwritten while iterating.
 import { slotHash } from './slot-hash.ts'
 import type { Slot } from './slot.ts'
 
+/**
+ * Integer slots 0 ≤ slot < DENSE go to the array, which grows to the largest one used: at most
+ * 128 KB per SlotMap (a few per operator), so a stray large id costs little.
+ */
+export const DENSE = 16_384
 /** Rows kept in one Map up to this many; more are split. */
 export const SPLIT = 1024
 /** A shard's rows when the table splits or its shards double. */
@@ -34,10 +45,14 @@ export class SlotMap<V> {
   private budget: number[] = []
   /** 32 - log2(shards.length): the shift that takes a slot's hash to its shard. */
   private shift = 32
+  /** Rows in the Map(s). */
   private count = 0
+  /** The rows of small integer slots (see the top of this file), undefined where there is none. */
+  private dense: (V | undefined)[] = []
+  private denseCount = 0
 
   get size(): number {
-    return this.count
+    return this.count + this.denseCount
   }
 
   /** The Maps the rows are spread over (1: not split). */
@@ -50,16 +65,27 @@ export class SlotMap<V> {
   }
 
   get(slot: Slot): V | undefined {
+    if (isDense(slot)) return this.dense[slot]
     const one = this.one
     return (one !== null ? one : this.shardOf(slot)).get(slot)
   }
 
   has(slot: Slot): boolean {
+    if (isDense(slot)) return this.dense[slot] !== undefined
     const one = this.one
     return (one !== null ? one : this.shardOf(slot)).has(slot)
   }
 
   set(slot: Slot, value: V): void {
+    if (isDense(slot)) {
+      const dense = this.dense
+      // Grown by push, not by writing past the end: a far index would make the array sparse (a
+      // dictionary).
+      while (dense.length <= slot) dense.push(undefined)
+      if (dense[slot] === undefined) this.denseCount++
+      dense[slot] = value
+      return
+    }
     const one = this.one
     if (one !== null) {
       const n = one.size
@@ -82,6 +108,13 @@ export class SlotMap<V> {
   }
 
   delete(slot: Slot): boolean {
+    if (isDense(slot)) {
+      const dense = this.dense
+      if (slot >= dense.length || dense[slot] === undefined) return false
+      dense[slot] = undefined
+      this.denseCount--
+      return true
+    }
     const one = this.one
     if (!(one !== null ? one : this.shardOf(slot)).delete(slot)) return false
     this.count--
@@ -89,6 +122,8 @@ export class SlotMap<V> {
   }
 
   clear(): void {
+    this.dense = []
+    this.denseCount = 0
     this.one = new Map()
     this.shards = null
     this.budget = []
@@ -101,7 +136,7 @@ export class SlotMap<V> {
     if (this.count >= SPLIT / 2) this.reshard(this.shards!.length / 2)
     else {
       const one = new Map<Slot, V>()
-      for (const [slot, v] of this.entries()) one.set(slot, v)
+      for (const [slot, v] of this.mapEntries()) one.set(slot, v)
       this.one = one
       this.shards = null
       this.budget = []
@@ -113,7 +148,7 @@ export class SlotMap<V> {
   private reshard(n: number): void {
     const shards = Array.from({ length: n }, () => new Map<Slot, V>())
     const shift = 32 - Math.log2(n)
-    for (const [slot, v] of this.entries()) shards[slotHash(slot) >>> shift]!.set(slot, v)
+    for (const [slot, v] of this.mapEntries()) shards[slotHash(slot) >>> shift]!.set(slot, v)
     this.one = null
     this.shards = shards
     this.shift = shift
@@ -121,11 +156,18 @@ export class SlotMap<V> {
   }
 
   entries(): IterableIterator<[Slot, V]> {
-    return this.one !== null ? this.one.entries() : each(this.shards!, (s) => s.entries())
+    const rest = this.mapEntries()
+    return this.denseCount === 0 ? rest : denseEntries(this.dense, rest)
   }
 
   values(): IterableIterator<V> {
-    return this.one !== null ? this.one.values() : each(this.shards!, (s) => s.values())
+    const rest = this.one !== null ? this.one.values() : each(this.shards!, (s) => s.values())
+    return this.denseCount === 0 ? rest : denseValues(this.dense, rest)
+  }
+
+  /** The rows of the Map(s) only (resharding moves only those). */
+  private mapEntries(): IterableIterator<[Slot, V]> {
+    return this.one !== null ? this.one.entries() : each(this.shards!, (s) => s.entries())
   }
 }
 
@@ -134,4 +176,28 @@ function* each<V, T>(
   of: (s: Map<Slot, V>) => IterableIterator<T>,
 ): IterableIterator<T> {
   for (const shard of shards) yield* of(shard)
+}
+
+function isDense(slot: Slot): slot is number {
+  // (-0 >>> 0 is 0: -0 and 0 are one slot, as in a Map.)
+  return typeof slot === 'number' && slot >>> 0 === slot && slot < DENSE
+}
+
+function* denseEntries<V>(
+  dense: (V | undefined)[],
+  rest: IterableIterator<[Slot, V]>,
+): IterableIterator<[Slot, V]> {
+  for (let i = 0; i < dense.length; i++) {
+    const v = dense[i]
+    if (v !== undefined) yield [i, v]
+  }
+  yield* rest
+}
+
+function* denseValues<V>(dense: (V | undefined)[], rest: IterableIterator<V>): IterableIterator<V> {
+  for (let i = 0; i < dense.length; i++) {
+    const v = dense[i]
+    if (v !== undefined) yield v
+  }
+  yield* rest
 }

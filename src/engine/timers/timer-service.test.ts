@@ -4,7 +4,13 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { roundTrip } from '../serde/plain.ts'
 import { SeededRandom } from '../testing/random.ts'
-import { type Timer, TimerQueues, moveHeldEventTimeTimer } from './timer-service.ts'
+import {
+  type Timer,
+  TimerQueues,
+  type TimerService,
+  heldEventTimeMover,
+  moveHeldEventTimeTimer,
+} from './timer-service.ts'
 
 const showKey = (k: Timer['key']) => (Buffer.isBuffer(k) ? `buf(${k})` : `${typeof k}(${String(k)})`)
 const show = (t: Timer) => `${t.domain}:${showKey(t.key)}:${t.namespace}@${t.timestamp}`
@@ -141,7 +147,9 @@ test('a timer moved through its holder moves exactly as with move(), also after 
         const to = Math.max(clock, from + rnd.int(-3, 10))
         let holder = holders.get(id)
         if (holder === undefined) holders.set(id, (holder = {}))
-        moveHeldEventTimeTimer(held.timers, holder, from, to, ns)
+        // Every other step through the mover a batch looks up once (the same function).
+        if (i % 2 === 0) moveHeldEventTimeTimer(held.timers, holder, from, to, ns)
+        else heldEventTimeMover(held.timers)(holder, from, to, ns)
         plain.timers.moveEventTimeTimer(from, to, ns)
         at.set(id, to)
       } else if (op === 7) {
@@ -196,4 +204,23 @@ test('timers of thousands of keys (an index spread over several Maps) fire, dele
     .map(show)
   assert.deepEqual(fired, expected)
   assert.equal(r.size, 0)
+})
+
+test('heldEventTimeMover: a TimerService without held timers gets moveEventTimeTimer', () => {
+  const calls: unknown[][] = []
+  const none = () => {
+    throw new Error('not expected')
+  }
+  const timers: TimerService = {
+    registerEventTimeTimer: none,
+    registerProcessingTimeTimer: none,
+    deleteEventTimeTimer: none,
+    deleteProcessingTimeTimer: none,
+    moveEventTimeTimer: (from, to, ns) => {
+      calls.push([from, to, ns])
+    },
+    moveProcessingTimeTimer: none,
+  }
+  heldEventTimeMover(timers)({}, 1_767_225_600_999, 1_767_225_601_999, '7')
+  assert.deepEqual(calls, [[1_767_225_600_999, 1_767_225_601_999, '7']])
 })

@@ -58,7 +58,7 @@ type Holder = { [HELD]?: Entry }
 /** What scoped() adds to a TimerService for moveHeldEventTimeTimer. */
 const MOVE_HELD = Symbol('moveHeld')
 
-type MoveHeld = (holder: object, from: number, to: number, namespace: string) => void
+export type MoveHeld = (holder: object, from: number, to: number, namespace: string) => void
 
 /**
  * ctx.timers.moveEventTimeTimer(from, to, namespace), for a caller that knows the namespace has no
@@ -76,6 +76,15 @@ export function moveHeldEventTimeTimer(
   const move = (timers as { [MOVE_HELD]?: MoveHeld })[MOVE_HELD]
   if (move !== undefined) move(holder, from, to, namespace)
   else timers.moveEventTimeTimer(from, to, namespace)
+}
+
+/**
+ * moveHeldEventTimeTimer(timers, …) as a function, for a caller that makes many such calls in a row
+ * (a batch of elements growing sessions): looked up once, not per call.
+ */
+export function heldEventTimeMover(timers: TimerService): MoveHeld {
+  const move = (timers as { [MOVE_HELD]?: MoveHeld })[MOVE_HELD]
+  return move ?? ((_holder, from, to, namespace) => timers.moveEventTimeTimer(from, to, namespace))
 }
 
 /**

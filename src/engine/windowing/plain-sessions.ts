@@ -11,7 +11,7 @@ import type { StreamRecord } from '../model/record.ts'
 import type { OperatorContext } from '../operator/operator.ts'
 import type { MapState } from '../state/descriptors.ts'
 import { liveCells } from '../state/map.ts'
-import { moveHeldEventTimeTimer } from '../timers/timer-service.ts'
+import { heldEventTimeMover, moveHeldEventTimeTimer } from '../timers/timer-service.ts'
 import { type WindowEntry, forgetTimer, knowsTimer, rememberTimer } from './window-entry.ts'
 
 /**
@@ -70,6 +70,7 @@ export class PlainSessions {
     watermark: number,
   ): void {
     const { gap, agg } = this
+    const move = heldEventTimeMover(ctx.timers)
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!
       ctx.setCurrentKey(r.key)
@@ -77,7 +78,8 @@ export class PlainSessions {
       const cells = liveCells(state)
       if (cells !== undefined && !(cells instanceof Map)) {
         const entry = cells.v
-        const w = entry.window
+        // (Mutable: see growSession.)
+        const w = entry.window as { start: number; end: number }
         const end = t + gap
         // The element's window [t, t + gap) touches the key's one session: they merge.
         if (w.start <= end && w.end >= t) {
@@ -86,7 +88,17 @@ export class PlainSessions {
           // Late: the merged window's end-of-window (and cleanup) time has passed.
           if (merged - 1 <= watermark) ctx.output(this.lateTag, r)
           else {
-            if (start !== w.start || merged !== w.end) growSession(entry, start, merged, ctx)
+            if (merged !== w.end) {
+              const timers = entry.timers
+              const from = w.end - 1
+              // growSession's usual case inline (the session only grows later, its one timer
+              // follows): no call, and the timer service's mover looked up once per batch.
+              if (start === w.start && timers !== undefined && timers.length === 1 && timers[0] === from) {
+                w.end = merged
+                timers[0] = merged - 1
+                move(entry, from, merged - 1, entry.id)
+              } else growSession(entry, start, merged, ctx)
+            } else if (start !== w.start) growSession(entry, start, merged, ctx)
             entry.acc = agg.add(r.value, entry.count > 0 ? entry.acc : agg.createAccumulator())
             entry.count++
           }
