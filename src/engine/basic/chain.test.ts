@@ -169,7 +169,7 @@ test('in a graph: same batches per node as unfused, and watermarks, idleness and
   assert.deepStrictEqual(restored.watermarks('second'), [29, Number.POSITIVE_INFINITY])
 })
 
-test('a batch the sink may keep is never refilled; one only runners see is reused', () => {
+test('a batch the sink keeps is never refilled by later batches', () => {
   const kept: StreamRecord[][] = []
   const graph = new LocalGraph(
     {

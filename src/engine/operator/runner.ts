@@ -18,11 +18,12 @@ import { RunnerContext } from './context.ts'
 import type { Operator } from './operator.ts'
 
 export interface RunnerOutput {
-  /** Unless `keepsBatches` is false, `batch` is the receiver's to keep. */
+  /** `batch` is the receiver's to keep: every batch is a fresh array. */
   records(batch: StreamRecord[]): void
   /**
-   * False when `records` is done with the array once it returns (in-process runners downstream), so
-   * the runner refills the same array for the next batch. Default true: a fresh array per batch.
+   * False when `records` is done with the array once it returns (in-process runners downstream):
+   * the runner then fills each batch by index into an array made with the last batch's length.
+   * Default true: batches are pushed into a packed array, as sinks get them.
    */
   readonly keepsBatches?: boolean
   side(tag: string, batch: StreamRecord[]): void
@@ -39,8 +40,8 @@ export interface RunnerOptions {
   chain?: Chain
 }
 
-/** Longest reused output batch kept between batches (source batches are 1000 records by default). */
-const KEEP_REUSED = 16_384
+/** Largest capacity a fresh output batch is made with (source batches are 1000 records by default). */
+const MAX_CAPACITY = 16_384
 
 interface RunnerSnapshot {
   inputs: Plain
@@ -59,9 +60,9 @@ export class OperatorRunner {
   private readonly merger: WatermarkMerger
   private outWatermark = MIN_WATERMARK
   private pending: StreamRecord[] = []
-  /** Records in `pending` when it is reused (see collect). */
+  /** Records in `pending` when it is filled by index (see collect). */
   private filled = 0
-  private readonly reuse: boolean
+  private readonly byIndex: boolean
   private pendingSide = new Map<string, StreamRecord[]>()
   private closed = false
   private readonly ctx: RunnerContext
@@ -72,11 +73,12 @@ export class OperatorRunner {
     this.out = options.output
     this.state = new KeyedStateBackend(options.clock)
     this.merger = new WatermarkMerger(options.inputs ?? 1)
-    this.reuse = options.output.keepsBatches === false
-    // A reused batch is refilled by index: truncating it (length = 0) would free its backing store
-    // and make every batch grow it again from nothing. Until refilled it still holds the last
-    // batch's records.
-    const collect = this.reuse
+    this.byIndex = options.output.keepsBatches === false
+    // By index into an array made with the last batch's length (flush), not pushed into one grown
+    // from nothing. Each batch is a fresh, young array: refilling one long-lived (old) array would
+    // put every young record through the write barrier's remembered set, and keep the last batch's
+    // records alive through every scavenge until overwritten.
+    const collect = this.byIndex
       ? (record: StreamRecord): void => {
           this.pending[this.filled++] = record
         }
@@ -192,15 +194,15 @@ export class OperatorRunner {
   }
 
   private flush(): void {
-    if (this.reuse) {
-      if (this.filled > 0) {
+    if (this.byIndex) {
+      const filled = this.filled
+      if (filled > 0) {
         const batch = this.pending
-        // Only shorter than the last batch cuts the array (and drops the records beyond it).
-        if (batch.length !== this.filled) batch.length = this.filled
+        // Made with the last batch's length: a shorter batch cuts off the holes beyond it.
+        if (batch.length !== filled) batch.length = filled
         this.filled = 0
+        this.pending = new Array(Math.min(filled, MAX_CAPACITY))
         this.out.records(batch)
-        // A rare big batch (a window firing) is not kept alive until the next one.
-        if (batch.length > KEEP_REUSED) this.pending = []
       }
     } else if (this.pending.length > 0) {
       const batch = this.pending

@@ -153,7 +153,7 @@ export class LocalGraph {
           if (vertex.all.length === 0) options.sink({ kind: 'idle', node: id })
           for (const t of vertex.all) t.runner.markIdle(t.input)
         },
-        // Runners downstream are done with a batch when processBatch returns; a sink may keep it.
+        // Runners downstream are done with a batch when processBatch returns; sinks get packed ones.
         keepsBatches: !consumed.has(lastId),
       }
       const inputs = operator instanceof SourceOperator ? operator.partitions : (incoming.get(id) ?? 1)
