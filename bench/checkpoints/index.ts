@@ -3,6 +3,7 @@
 // snapshot as one JSON file (temporary file, fsync, rename, directory fsync: what the store did
 // before chunks), in the same run, on the same snapshots. See docs/BENCHMARKS.md.
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { type Checkpoint, CheckpointStore } from '../../src/engine/runtime/checkpoints.ts'
 import type { Plain } from '../../src/engine/serde/plain.ts'
@@ -140,7 +141,7 @@ const bench: BenchModule = {
     const reps = opts.quick ? 3 : 6
     const cases: CaseResult[] = []
     for (const share of [0.01, 0.1, 1]) cases.push(await runCase(keys, share, reps))
-    machine.loadAverage.end = (await import('node:os')).loadavg().map((l) => Number(l.toFixed(2)))
+    machine.loadAverage.end = os.loadavg().map((l) => Number(l.toFixed(2)))
     return {
       benchmark: 'checkpoints',
       title: bench.title,

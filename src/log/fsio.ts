@@ -58,12 +58,13 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** `writeFileAtomic` off the event loop, for writes on hot paths. */
-export async function writeFileAtomicAsync(file: string, data: string): Promise<void> {
+/** `writeFileAtomic` off the event loop, for writes on hot paths; `data` may come in parts. */
+export async function writeFileAtomicAsync(file: string, data: string | Buffer[]): Promise<void> {
   const tmp = `${file}.tmp`
   const fh = await fs.promises.open(tmp, 'w')
   try {
-    await fh.writeFile(data)
+    if (typeof data === 'string') await fh.writeFile(data)
+    else await fh.writev(data)
     await fh.sync()
   } finally {
     await fh.close()

@@ -11,7 +11,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { childLogger } from '../../core/logging.ts'
-import { fsyncDir } from '../../log/fsio.ts'
+import { writeFileAtomicAsync } from '../../log/fsio.ts'
 import type { Plain } from '../serde/plain.ts'
 import { type ChunkRef, type ChunkedArray, cutTree, joinTree } from './chunks.ts'
 
@@ -207,10 +207,10 @@ export class CheckpointStore implements CheckpointStorage {
         return ref
       }),
     }))
-    if (parts.length > 0) await writeDurably(this.packFile(cp.id), this.dir, parts)
+    if (parts.length > 0) await writeFileAtomicAsync(this.packFile(cp.id), parts)
     const manifest: Manifest = { ...cp, version: 2, graph: cut.tree, chunked }
     const text = Buffer.from(JSON.stringify(manifest), 'utf8')
-    await writeDurably(this.file(cp.id), this.dir, [text])
+    await writeFileAtomicAsync(this.file(cp.id), [text])
     this.known = refsOf(chunked)
     this.packsOf.set(cp.id, new Set(chunked.flatMap((a) => a.chunks.map((r) => r[1]))))
     this.lastWrite = { bytes: offset + text.length, chunks, reused }
@@ -265,18 +265,4 @@ function refsOf(arrays: ChunkedArray<ChunkRef>[]): Map<string, ChunkRef> {
   const refs = new Map<string, ChunkRef>()
   for (const a of arrays) for (const ref of a.chunks) refs.set(ref[0], ref)
   return refs
-}
-
-/** Writes `file` whole or not at all: temporary file, fsync, rename, fsync of the directory. */
-async function writeDurably(file: string, dir: string, parts: Buffer[]): Promise<void> {
-  const tmp = `${file}.tmp`
-  const fh = await fs.promises.open(tmp, 'w')
-  try {
-    await fh.writev(parts)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await fs.promises.rename(tmp, file)
-  fsyncDir(dir)
 }
