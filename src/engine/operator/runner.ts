@@ -218,6 +218,9 @@ export class OperatorRunner {
 
   /** Everything needed to continue in a fresh runner around a fresh operator: plain JSON data. */
   snapshot(): Plain {
+    // Books kept of held timers may keep part of the keyed state too (timers/timer-service.ts
+    // TimerBooks): settled before either is snapshotted.
+    this.timers.settle()
     const s: RunnerSnapshot = {
       inputs: this.merger.snapshot(),
       outWatermark: toPlain(this.outWatermark),

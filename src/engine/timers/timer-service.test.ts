@@ -5,16 +5,29 @@ import { test } from 'node:test'
 import { roundTrip } from '../serde/plain.ts'
 import { SeededRandom } from '../testing/random.ts'
 import {
+  type HeldTimer,
+  type HeldTimers,
   type Timer,
+  type TimerBooks,
   TimerQueues,
   type TimerService,
   heldEventTimeMover,
+  heldTimersOf,
   moveHeldEventTimeTimer,
 } from './timer-service.ts'
 
 const showKey = (k: Timer['key']) => (Buffer.isBuffer(k) ? `buf(${k})` : `${typeof k}(${String(k)})`)
 const show = (t: Timer) => `${t.domain}:${showKey(t.key)}:${t.namespace}@${t.timestamp}`
 
+/** Timer queues with a scoped service over a key the test sets (as the state backend would). */
+function scopedQueues() {
+  const scope = {
+    key: undefined as string | number | undefined,
+    slot: undefined as string | number | undefined,
+  }
+  const queues = new TimerQueues()
+  return { scope, queues, timers: queues.scoped(scope) }
+}
 test('random registrations, duplicates and deletions come out deduplicated and in timestamp order', () => {
   for (let seed = 1; seed <= 30; seed++) {
     const rnd = new SeededRandom(seed)
@@ -110,14 +123,7 @@ test('move equals delete then register, and keys with many timers stay exact', (
 test('a timer moved through its holder moves exactly as with move(), also after firing, deletion and restore', () => {
   for (let seed = 1; seed <= 20; seed++) {
     const rnd = new SeededRandom(seed)
-    const make = () => {
-      const scope = {
-        key: undefined as string | number | undefined,
-        slot: undefined as string | number | undefined,
-      }
-      const queues = new TimerQueues()
-      return { scope, queues, timers: queues.scoped(scope) }
-    }
+    const make = scopedQueues
     let held = make()
     let plain = make()
     // One timer per (key, namespace) that keeps moving; the hot key has more than the array form
@@ -223,4 +229,129 @@ test('heldEventTimeMover: a TimerService without held timers gets moveEventTimeT
   }
   heldEventTimeMover(timers)({}, 1_767_225_600_999, 1_767_225_601_999, '7')
   assert.deepEqual(calls, [[1_767_225_600_999, 1_767_225_601_999, '7']])
+})
+
+/**
+ * Books of held timers as a caller keeps them: the last move of each (every one kept was moved at
+ * least once), written back when settled.
+ */
+class TestBooks implements TimerBooks {
+  readonly held: HeldTimers
+  readonly kept = new Map<string, { timer: HeldTimer; filed: number; to: number; ticket: number }>()
+  settled = 0
+
+  constructor(held: HeldTimers) {
+    this.held = held
+  }
+
+  settle(upTo: number): void {
+    for (const [id, b] of this.kept)
+      if (b.filed <= upTo) {
+        // Moved at least once (perhaps to the same time: that too counts as registered then).
+        this.held.moveLater(b.timer, b.to, b.ticket)
+        this.kept.delete(id)
+        this.settled++
+      }
+  }
+
+  drop(): void {
+    this.kept.clear()
+  }
+}
+
+test('timers moved in books (HeldTimers) fire, tie and snapshot as if moved each time; restores drop the books', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const rnd = new SeededRandom(seed)
+    const make = scopedQueues
+    const booked = make()
+    const plain = make()
+    const held = heldTimersOf(booked.timers)!
+    const books = new TestBooks(held)
+    held.keep(books)
+    held.keep(books)
+    // One timer per (key, namespace), moving later most of the time; few distinct times, so that
+    // many timers tie. The hot key has more timers than the array form of its index holds (filed in
+    // a Map, also while some are in the books). Holders are per (key, namespace), as window entries
+    // are.
+    const hot = Array.from({ length: 24 }, (_, i) => `h${i}`)
+    const at = new Map<string, number>()
+    const holders = new Map<string, object>()
+    let clock = 0
+    for (let i = 0; i < 1500; i++) {
+      const key = rnd.pick(['a', 'b', 7, 8, 'hot'])
+      const ns = key === 'hot' ? rnd.pick(hot) : rnd.pick(['w1', 'w2', 'w3'])
+      const id = `${String(key)}/${ns}`
+      for (const s of [booked, plain]) {
+        s.scope.key = key
+        s.scope.slot = key
+      }
+      const from = at.get(id)
+      const op = rnd.int(0, 9)
+      if (from === undefined) {
+        // The hot key's a while ahead: it has many at a time.
+        const t = clock + rnd.int(0, 6) + (key === 'hot' ? 40 : 0)
+        for (const s of [booked, plain]) s.timers.registerEventTimeTimer(t, ns)
+        at.set(id, t)
+      } else if (op < 7) {
+        const to = from + rnd.int(0, 4)
+        plain.timers.moveEventTimeTimer(from, to, ns)
+        const b = books.kept.get(id)
+        if (b !== undefined) {
+          b.to = to
+          b.ticket = held.ticket()
+        } else {
+          let holder = holders.get(id)
+          if (holder === undefined) holders.set(id, (holder = {}))
+          const timer = held.hold(holder, ns, from)
+          assert.ok(timer !== undefined, `seed ${seed} step ${i}`)
+          books.kept.set(id, { timer, filed: from, to, ticket: held.ticket() })
+        }
+        at.set(id, to)
+      } else if (op === 7) {
+        // Another change to the timer: its books are written back first.
+        const b = books.kept.get(id)
+        if (b !== undefined) {
+          held.moveLater(b.timer, b.to, b.ticket)
+          books.kept.delete(id)
+        }
+        for (const s of [booked, plain]) s.timers.deleteEventTimeTimer(from, ns)
+        at.delete(id)
+      } else if (op === 8) {
+        clock += rnd.int(0, 5)
+        const fire = (q: TimerQueues) => {
+          const out: string[] = []
+          for (let t = q.pollDue('event', clock); t; t = q.pollDue('event', clock)) out.push(show(t))
+          return out
+        }
+        assert.deepEqual(fire(booked.queues), fire(plain.queues), `seed ${seed} step ${i}`)
+        for (const [k, t] of [...at]) if (t <= clock) at.delete(k)
+        for (const b of books.kept.values()) assert.ok(b.filed > clock, `seed ${seed} step ${i}`)
+      } else if (rnd.chance(0.5)) {
+        // Either settles the books (the other finds them settled).
+        if (rnd.chance(0.5)) {
+          assert.deepEqual(booked.queues.snapshot(), plain.queues.snapshot(), `seed ${seed} step ${i}`)
+          assert.equal(books.kept.size, 0)
+        }
+        assert.equal(booked.queues.next('event'), plain.queues.next('event'), `seed ${seed} step ${i}`)
+        assert.equal(books.kept.size, 0)
+        assert.deepEqual(booked.queues.snapshot(), plain.queues.snapshot(), `seed ${seed} step ${i}`)
+      } else {
+        // Both restored from the same snapshot: the books (of timers no longer there) are dropped.
+        const snapshot = roundTrip(plain.queues.snapshot())
+        const kept = books.kept.size
+        booked.queues.restore(snapshot)
+        plain.queues.restore(snapshot)
+        assert.equal(books.kept.size, 0)
+        if (kept > 0) {
+          // No longer kept by the restored queues: they do not settle them.
+          books.kept.set('gone', { timer: {} as HeldTimer, filed: -1, to: -1, ticket: 0 })
+          booked.queues.next('event')
+          assert.ok(books.kept.has('gone'))
+          books.kept.clear()
+        }
+        held.keep(books)
+      }
+    }
+    assert.ok(books.settled > 0)
+  }
 })

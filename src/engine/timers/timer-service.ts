@@ -7,7 +7,10 @@
 // and leaves nothing to pop later: the queue (timers/queue.ts) drops a deleted timer from its heap at
 // once, or skips its old slot in a sorted run when it gets there, and files a timer moved later again
 // only when it comes up. A caller that moves one timer again and again can hold on to it
-// (moveHeldEventTimeTimer) instead of having it looked up by key each time.
+// (moveHeldEventTimeTimer) instead of having it looked up by key each time, or (HeldTimers) hold it,
+// move it many times in books of its own and tell the timer service only the last move: the timer
+// service has such books settled before it polls event-time timers or takes a snapshot, and drops
+// them when it is restored.
 import type { Key, TimeDomain } from '../model/record.ts'
 import { type Plain, fromPlain, toPlain } from '../serde/plain.ts'
 import { SlotMap } from '../state/rows.ts'
@@ -87,6 +90,63 @@ export function heldEventTimeMover(timers: TimerService): MoveHeld {
   return move ?? ((_holder, from, to, namespace) => timers.moveEventTimeTimer(from, to, namespace))
 }
 
+/** A timer held through HeldTimers.hold (opaque to callers). */
+export interface HeldTimer {
+  readonly __heldTimer: never
+}
+
+/**
+ * Books a caller keeps of timers it holds (HeldTimers), and perhaps of more that goes with them (a
+ * session window's bounds and contents, in keyed state).
+ */
+export interface TimerBooks {
+  /**
+   * Writes back to the timer service (moveLater) the moves of the timers that, as the timer service
+   * has them, are due by `upTo` (all of them for +∞), and whatever goes with them. Called before
+   * event-time timers up to `upTo` are polled, and with +∞ before a snapshot of the timers (and, by
+   * the runner, of the keyed state).
+   */
+  settle(upTo: number): void
+  /** Forgets the books: the timers (and the keyed state) were restored from a snapshot. */
+  drop(): void
+}
+
+/**
+ * Event-time timers for a caller that moves one timer many times in a row (a session window growing
+ * with every element) and keeps the moves in books of its own meanwhile (TimerBooks): it takes a
+ * ticket() at each move, which is what makes a move "now" (its place among ties), and tells the timer
+ * service only the last one, moveLater(timer, to, ticket), when it settles its books. The timer
+ * service has the books settled before anything depends on the timer (a poll of event-time timers
+ * up to the time it has, a snapshot), so the outcome is that of moveEventTimeTimer at each move,
+ * provided the caller changes the timer in no other way meanwhile (it settles it first).
+ */
+export interface HeldTimers {
+  /** Has `books` settled and dropped by the timer service from now on (kept once however often). */
+  keep(books: TimerBooks): void
+  /** The registration number a timer registered or moved now gets (each call takes one). */
+  ticket(): number
+  /**
+   * The current key's event-time timer at `timestamp` in `namespace`, or undefined if there is none.
+   * `holder`, an object of the caller's standing for the namespace, keeps it from one call to the
+   * next, so that it need not be looked up by key (as moveHeldEventTimeTimer's holder, and the same).
+   */
+  hold(holder: object, namespace: string, timestamp: number): HeldTimer | undefined
+  /**
+   * Moves `timer` (from hold(), not fired, deleted or moved otherwise since) to `to`, not earlier
+   * than it is, as if moved when `ticket` was taken. No other timer of its namespace may be at `to`.
+   * (A timer no longer there, which the caller's books should not hold, is not brought back.)
+   */
+  moveLater(timer: HeldTimer, to: number, ticket: number): void
+}
+
+/** What scoped() adds to a TimerService for heldTimersOf. */
+const HELD_TIMERS = Symbol('heldTimers')
+
+/** The HeldTimers of `timers` (a TimerQueues' scoped service), or undefined if it has none. */
+export function heldTimersOf(timers: TimerService): HeldTimers | undefined {
+  return (timers as { [HELD_TIMERS]?: HeldTimers })[HELD_TIMERS]
+}
+
 /**
  * A key's live timers of one domain: most keys have one or a few, so they are kept as the entry
  * itself or a short array searched in place (no Maps per key to allocate, and none to drop when the
@@ -127,6 +187,8 @@ export class TimerQueues {
   }
   private count = 0
   private seq = 0
+  /** The books of held timers to settle and drop (HeldTimers.keep). */
+  private books: TimerBooks[] = []
 
   register(
     domain: TimeDomain,
@@ -258,6 +320,63 @@ export class TimerQueues {
     holder[HELD] = bucket && find(bucket, namespace, to)
   }
 
+  /** HeldTimers.keep (for ScopedHeldTimers). */
+  keep(books: TimerBooks): void {
+    if (!this.books.includes(books)) this.books.push(books)
+  }
+
+  /**
+   * Settles the books of held timers (TimerBooks.settle) for event-time timers up to `upTo`: done
+   * here before they are polled, and for all of them before a snapshot; the runner calls it before
+   * it snapshots the keyed state too, which the books may also keep part of.
+   */
+  settle(upTo = Number.POSITIVE_INFINITY): void {
+    const books = this.books
+    for (let i = 0; i < books.length; i++) books[i]!.settle(upTo)
+  }
+
+  /** HeldTimers.ticket (for ScopedHeldTimers). */
+  ticket(): number {
+    return this.seq++
+  }
+
+  /** HeldTimers.hold for the key of `slot` (for ScopedHeldTimers). */
+  holdEvent(holder: object, slot: Slot, namespace: string, timestamp: number): HeldTimer | undefined {
+    const h = holder as Holder
+    let e = h[HELD]
+    if (
+      e === undefined ||
+      e.owner !== this.id ||
+      e.where < 0 ||
+      e.timestamp !== timestamp ||
+      e.slot !== slot ||
+      e.namespace !== namespace ||
+      e.domain !== 'event'
+    ) {
+      const bucket = this.live.event.get(slot)
+      e = bucket && find(bucket, namespace, timestamp)
+      if (e === undefined) return undefined
+      h[HELD] = e
+    }
+    return e as unknown as HeldTimer
+  }
+
+  /** HeldTimers.moveLater (for ScopedHeldTimers). */
+  moveHeldLater(timer: HeldTimer, to: number, ticket: number): void {
+    const e = timer as unknown as Entry
+    if (e.where < 0 || e.owner !== this.id) return
+    if (e.mapped) {
+      // Filed in its key's Map under its time: filed again (the bucket stays a Map while it is in it).
+      const bucket = this.live.event.get(e.slot) as Map<string, Entry>
+      bucket.delete(composite(e.namespace, e.timestamp))
+      bucket.set(composite(e.namespace, to), e)
+    }
+    e.timestamp = to
+    e.seq = ticket
+    // Later: filed again only when it comes up (see move()).
+    this.queues.event.delay(e)
+  }
+
   private unindex(entry: Entry): void {
     const index = this.live[entry.domain]
     const bucket = index.get(entry.slot)!
@@ -275,6 +394,7 @@ export class TimerQueues {
 
   /** Removes and returns the earliest live timer of `domain` with timestamp ≤ `upTo`. */
   pollDue(domain: TimeDomain, upTo: number): Timer | undefined {
+    if (domain === 'event' && this.books.length > 0) this.settle(upTo)
     const queue = this.queues[domain]
     const top = queue.peek(upTo)
     if (top === undefined || top.timestamp > upTo) return undefined
@@ -285,6 +405,7 @@ export class TimerQueues {
 
   /** Earliest live timestamp of `domain`, or undefined. */
   next(domain: TimeDomain): number | undefined {
+    if (domain === 'event') this.settle()
     return this.queues[domain].peek()?.timestamp
   }
 
@@ -294,6 +415,7 @@ export class TimerQueues {
 
   /** Live timers in firing order per domain (event first), as plain data. */
   snapshot(): Plain {
+    this.settle()
     const entries: Entry[] = []
     for (const index of [this.live.event, this.live.processing])
       for (const bucket of index.values())
@@ -305,6 +427,9 @@ export class TimerQueues {
   }
 
   restore(snapshot: Plain): void {
+    // Books of held timers are of timers that are gone.
+    for (const b of this.books) b.drop()
+    this.books = []
     // Timers held by holders (moveHeld) are no longer queued.
     for (const index of [this.live.event, this.live.processing])
       for (const bucket of index.values())
@@ -324,13 +449,15 @@ export class TimerQueues {
    * A TimerService bound to whatever key `scope` holds at call time (the keyed state backend, which
    * also holds the key's slot).
    */
-  scoped(scope: { readonly key: Key | undefined; readonly slot: Slot }): TimerService & {
+  scoped(scope: KeyScope): TimerService & {
     [MOVE_HELD]: MoveHeld
+    [HELD_TIMERS]: HeldTimers
   } {
     const moveHeld: MoveHeld = (holder, from, to, ns) =>
       this.moveHeld('event', scope.key, ns, from, to, scope.slot, holder)
     return {
       [MOVE_HELD]: moveHeld,
+      [HELD_TIMERS]: new ScopedHeldTimers(this, scope),
       registerEventTimeTimer: (ts, ns = '') => this.register('event', scope.key, ns, ts, scope.slot),
       registerProcessingTimeTimer: (ts, ns = '') =>
         this.register('processing', scope.key, ns, ts, scope.slot),
@@ -340,5 +467,35 @@ export class TimerQueues {
       moveProcessingTimeTimer: (from, to, ns = '') =>
         this.move('processing', scope.key, ns, from, to, scope.slot),
     }
+  }
+}
+
+/** The key a scoped TimerService files timers under (the keyed state backend holds it). */
+type KeyScope = { readonly key: Key | undefined; readonly slot: Slot }
+
+/** HeldTimers of one TimerQueues for the current key of `scope`. A class: calls to it inline. */
+class ScopedHeldTimers implements HeldTimers {
+  private readonly queues: TimerQueues
+  private readonly scope: KeyScope
+
+  constructor(queues: TimerQueues, scope: KeyScope) {
+    this.queues = queues
+    this.scope = scope
+  }
+
+  keep(books: TimerBooks): void {
+    this.queues.keep(books)
+  }
+
+  ticket(): number {
+    return this.queues.ticket()
+  }
+
+  hold(holder: object, namespace: string, timestamp: number): HeldTimer | undefined {
+    return this.queues.holdEvent(holder, this.scope.slot, namespace, timestamp)
+  }
+
+  moveLater(timer: HeldTimer, to: number, ticket: number): void {
+    this.queues.moveHeldLater(timer, to, ticket)
   }
 }
