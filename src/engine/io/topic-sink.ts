@@ -54,6 +54,16 @@ function safeTimestamp(t: number): number {
   return Number.isFinite(t) ? Math.floor(t) : Date.now()
 }
 
+/** A record as the Kafka record `spec` writes (also used where the records are encoded in a worker). */
+export function encodeTopicRecord(spec: TopicSinkSpec, r: StreamRecord): RecordInput {
+  const key = spec.key ? spec.key(r.value) : r.key
+  return {
+    key: encodeKey(spec.keyFormat, key),
+    value: encodeValue(spec.format, r.value),
+    timestamp: safeTimestamp(r.timestamp),
+  }
+}
+
 export class TopicSinkWriter implements SinkWriter {
   private readonly spec: TopicSinkSpec
   private readonly options: TopicSinkOptions
@@ -89,13 +99,7 @@ export class TopicSinkWriter implements SinkWriter {
   }
 
   private encode(r: StreamRecord): RecordInput {
-    if (this.options.encode) return this.options.encode(r)
-    const key = this.spec.key ? this.spec.key(r.value) : r.key
-    return {
-      key: encodeKey(this.spec.keyFormat, key),
-      value: encodeValue(this.spec.format, r.value),
-      timestamp: safeTimestamp(r.timestamp),
-    }
+    return this.options.encode ? this.options.encode(r) : encodeTopicRecord(this.spec, r)
   }
 
   private partitionOf(key: Buffer | string | null | undefined): number {

@@ -2,7 +2,10 @@
 // one input channel per partition, positions as offsets. read_committed (the default) reads only
 // below the last stable offset and drops records of aborted transactions, exactly as a Kafka
 // consumer does with a fetch response's aborted-transaction list; control batches are never data.
-// A bounded source stops at the end offsets it saw when it was opened.
+// A bounded source stops at the end offsets it saw when it was opened. With `assigned` it reads only
+// those partitions, channel i being partition assigned[i]. The helpers below are shared with the
+// worker-thread reader (remote/), which gets the same raw batches over a MessagePort.
+import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import type { PartitionLog } from '../../log/partition-log.ts'
 import type { LogStore } from '../../log/store.ts'
@@ -11,15 +14,15 @@ import { checkBatch, endOffsetOf } from '../../protocol/records/header.ts'
 import * as L from '../../protocol/records/layout.ts'
 import { type KafkaRecord, decodeRecordBatch } from '../../protocol/records/record.ts'
 import type { StreamRecord } from '../model/record.ts'
-import type { TopicSourceSpec } from '../runtime/job.ts'
+import type { Isolation, TopicSourceSpec } from '../runtime/job.ts'
 import type { Plain } from '../serde/plain.ts'
 import { decodeValue, isRecordFormatError } from './formats.ts'
 import type { BadRecord, SourceBatch, SourceReader } from './io.ts'
 
-const FETCH_BYTES = 1024 * 1024
+export const FETCH_BYTES = 1024 * 1024
 const log = childLogger('pipeline')
 
-interface Decoded {
+export interface Decoded {
   offset: number
   record: KafkaRecord
 }
@@ -53,20 +56,105 @@ export function visibleRecords(
   return out
 }
 
-interface ReadAhead {
+export interface ReadAhead {
   records: Decoded[]
   /** The offset after the last batch the read covered. */
   end: number
 }
 
-interface TopicPosition {
+export interface TopicPosition {
   offsets: number[]
   next: number
+}
+
+/** The offset readers of `isolation` may read up to. */
+export function readableOffset(p: PartitionLog, isolation: Isolation): number {
+  return isolation === 'read_committed' ? p.lastStableOffset : p.highWatermark
+}
+
+/** `spec.assigned`, checked (against the topic's partition count when given); undefined: all. */
+export function checkAssigned(spec: TopicSourceSpec, count?: number): number[] | undefined {
+  const assigned = spec.assigned
+  if (assigned === undefined) return undefined
+  const bad = assigned.find(
+    (p, i) =>
+      !Number.isInteger(p) || p < 0 || (count !== undefined && p >= count) || assigned.indexOf(p) !== i,
+  )
+  if (assigned.length === 0 || bad !== undefined)
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `topic ${spec.topic}: assigned partitions must be distinct partitions of the topic` +
+        `${count === undefined ? '' : ` (0 to ${count - 1})`}, got [${assigned.join(', ')}]`,
+    )
+  return assigned
+}
+
+/** The partitions a reader of `spec` reads, in channel order; creates the topic when missing. */
+export function sourcePartitions(store: LogStore, spec: TopicSourceSpec): PartitionLog[] {
+  const topic = store.topic(spec.topic) ?? store.createTopic(spec.topic, spec.partitions ?? 1)
+  const assigned = checkAssigned(spec, topic.partitions.length)
+  return assigned ? assigned.map((p) => topic.partitions[p]!) : topic.partitions.slice()
+}
+
+/** The records of a read of [from, limit) a consumer may see, and the offset after what it covered. */
+export function readAhead(
+  bytes: Buffer,
+  aborted: ReadonlyArray<{ producerId: bigint; firstOffset: number }>,
+  from: number,
+  limit: number,
+): ReadAhead {
+  return {
+    records: visibleRecords(bytes, aborted).filter((d) => d.offset >= from && d.offset < limit),
+    // What the read covered but did not yield (control batches, aborted data) is passed over.
+    end: Math.min(endOffsetOf(bytes), limit),
+  }
+}
+
+/**
+ * Takes up to `maxRecords` of `ahead` and decodes them as channel `channel` (topic partition
+ * `partition`). `offset` is the channel's next offset; `rest` what is still ahead (null: none).
+ */
+export function takeAhead(
+  spec: TopicSourceSpec,
+  ahead: ReadAhead,
+  maxRecords: number,
+  channel: number,
+  partition: number,
+): { batch: SourceBatch; offset: number; rest: ReadAhead | null } {
+  const take = ahead.records.splice(0, maxRecords)
+  const more = ahead.records.length > 0
+  const records: StreamRecord[] = []
+  const bad: BadRecord[] = []
+  for (const { offset, record } of take) {
+    try {
+      records.push({
+        value: decodeValue(spec.format, record.value, `${spec.topic}/${partition}@${offset}`),
+        timestamp: record.timestamp,
+      })
+    } catch (e) {
+      if (!isRecordFormatError(e)) throw e
+      bad.push({
+        partition,
+        offset,
+        timestamp: record.timestamp,
+        key: record.key,
+        value: record.value,
+        error: e,
+      })
+    }
+  }
+  return {
+    batch: { partition: channel, records, bad },
+    offset: more ? ahead.records[0]!.offset : ahead.end,
+    rest: more ? ahead : null,
+  }
 }
 
 export class TopicSourceReader implements SourceReader {
   private readonly spec: TopicSourceSpec
   private readonly logs: PartitionLog[]
+  /** The topic partition of each channel. */
+  private readonly ids: number[]
   /** Next offset to hand out, per partition. */
   private offsets: number[]
   /** Bounded: the offsets to stop at. */
@@ -77,8 +165,8 @@ export class TopicSourceReader implements SourceReader {
 
   constructor(store: LogStore, spec: TopicSourceSpec) {
     this.spec = spec
-    const topic = store.topic(spec.topic) ?? store.createTopic(spec.topic, spec.partitions ?? 1)
-    this.logs = topic.partitions.slice()
+    this.logs = sourcePartitions(store, spec)
+    this.ids = spec.assigned ?? this.logs.map((_, i) => i)
     this.offsets = this.logs.map((p) => (spec.startFrom === 'earliest' ? p.logStartOffset : this.readable(p)))
     this.ends = spec.bounded ? this.logs.map((p) => this.readable(p)) : null
     this.ahead = this.logs.map(() => null)
@@ -97,7 +185,7 @@ export class TopicSourceReader implements SourceReader {
   }
 
   private readable(p: PartitionLog): number {
-    return this.spec.isolation === 'read_committed' ? p.lastStableOffset : p.highWatermark
+    return readableOffset(p, this.spec.isolation)
   }
 
   async poll(maxRecords: number): Promise<SourceBatch | null> {
@@ -119,7 +207,12 @@ export class TopicSourceReader implements SourceReader {
     if (this.ends) limit = Math.min(limit, this.ends[p]!)
     if (this.offsets[p]! < partition.logStartOffset) {
       log.warn(
-        { topic: this.spec.topic, partition: p, from: this.offsets[p], to: partition.logStartOffset },
+        {
+          topic: this.spec.topic,
+          partition: this.ids[p],
+          from: this.offsets[p],
+          to: partition.logStartOffset,
+        },
         'records were deleted before the pipeline read them; continuing at the log start',
       )
       this.offsets[p] = partition.logStartOffset
@@ -133,37 +226,12 @@ export class TopicSourceReader implements SourceReader {
       if (read.bytes.length === 0) return null
       const aborted =
         this.spec.isolation === 'read_committed' ? partition.abortedTransactions(from, limit) : []
-      ahead = {
-        records: visibleRecords(read.bytes, aborted).filter((d) => d.offset >= from && d.offset < limit),
-        // What the read covered but did not yield (control batches, aborted data) is passed over.
-        end: Math.min(endOffsetOf(read.bytes), limit),
-      }
+      ahead = readAhead(read.bytes, aborted, from, limit)
     }
-    const take = ahead.records.splice(0, maxRecords)
-    const more = ahead.records.length > 0
-    this.offsets[p] = more ? ahead.records[0]!.offset : ahead.end
-    this.ahead[p] = more ? ahead : null
-    const records: StreamRecord[] = []
-    const bad: BadRecord[] = []
-    for (const { offset, record } of take) {
-      try {
-        records.push({
-          value: decodeValue(this.spec.format, record.value, `${this.spec.topic}/${p}@${offset}`),
-          timestamp: record.timestamp,
-        })
-      } catch (e) {
-        if (!isRecordFormatError(e)) throw e
-        bad.push({
-          partition: p,
-          offset,
-          timestamp: record.timestamp,
-          key: record.key,
-          value: record.value,
-          error: e,
-        })
-      }
-    }
-    return { partition: p, records, bad }
+    const { batch, offset, rest } = takeAhead(this.spec, ahead, maxRecords, p, this.ids[p]!)
+    this.offsets[p] = offset
+    this.ahead[p] = rest
+    return batch
   }
 
   waitForData(signal: AbortSignal): Promise<void> {

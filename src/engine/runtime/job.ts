@@ -37,6 +37,11 @@ export interface TopicSourceSpec {
   /** Read only this partition of the topic (one task of a scaled-out pipeline); default: all. */
   partition?: number
   /**
+   * Read only these partitions of the topic, in this order: input channel i is partition
+   * assigned[i] (positions too). Default: all of them.
+   */
+  assigned?: number[]
+  /**
    * An exchange topic between two stages of a scaled-out pipeline (see plan/stages.ts): records
    * carry their key, event time and writer, and watermark marks from each of `writers` upstream
    * tasks become the input channels' watermarks.
