@@ -174,6 +174,7 @@ export {
   DEAD_LETTERS,
 } from './runtime/task.ts'
 export { CheckpointStore, type Checkpoint, pipelineDir } from './runtime/checkpoints.ts'
+export { ParallelRun, type ParallelRunOptions, checkpointParallelism } from './parallel/run.ts'
 export type { SourceReader, SinkWriter, SourceBatch, BadRecord } from './io/io.ts'
 export { type TaskIO, type EmbeddedIOOptions, embeddedIO, producerIdsFrom } from './io/embedded.ts'
 export { RecordFormatError, isRecordFormatError, decodeValue, encodeValue, encodeKey } from './io/formats.ts'

@@ -6,6 +6,7 @@
 // goes to stderr: stdout belongs to the pipeline (stdout sinks). With --bootstrap the topics live on
 // an external cluster (src/connectors/kafka): no platform starts, the data directory holds only the
 // pipeline's checkpoints, and the broker/listener flags are refused.
+import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { connectKafkaIO } from '../../connectors/kafka/io.ts'
@@ -13,7 +14,16 @@ import { ScaledOutRun } from '../../connectors/kafka/scale-out.ts'
 import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import { parseDuration, systemClock } from '../../core/time.ts'
-import { type Job, PipelineTask, type TaskStats, embeddedIO, producerIdsFrom } from '../../engine/index.ts'
+import {
+  type Job,
+  ParallelRun,
+  PipelineTask,
+  type TaskStats,
+  checkpointParallelism,
+  embeddedIO,
+  pipelineDir,
+  producerIdsFrom,
+} from '../../engine/index.ts'
 import { startPlatform } from '../../server/platform.ts'
 import { SERVE_OPTIONS, resolveServeValues } from '../serve-config.ts'
 import { loadJob } from './load-pipeline.ts'
@@ -38,6 +48,11 @@ Options:
                              only checkpoints
   --scale-out                with --bootstrap: join the pipeline's consumer group and share its
                              tasks with every other process running it (see README, "Scale-out")
+  --parallelism N            on this process's own broker: run the pipeline as N tasks per stage,
+                             one worker thread each, with in-memory keyed exchanges (default: the
+                             parallelism of its latest checkpoint, otherwise the number of cores;
+                             1 runs one task on the main thread; a pipeline writing a file runs
+                             as one task)
   --workers N                run N members of the pipeline's consumer group in this process, one
                              per worker thread, so its tasks spread over N cores: against this
                              process's own broker, or with --bootstrap (implies --scale-out)
@@ -69,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       bootstrap: { type: 'string' },
       'scale-out': { type: 'boolean' },
       workers: { type: 'string' },
+      parallelism: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -106,6 +122,18 @@ export async function run(argv: string[]): Promise<number> {
     throw new RiffleError(
       'INVALID_ARGUMENT',
       `--workers takes a whole number from 1 to 256, not '${values.workers}'`,
+    )
+
+  const parallelism = values.parallelism === undefined ? null : Number(values.parallelism)
+  if (parallelism !== null && !(Number.isInteger(parallelism) && parallelism >= 1 && parallelism <= 256))
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `--parallelism takes a whole number from 1 to 256, not '${values.parallelism}'`,
+    )
+  if (parallelism !== null && (values.bootstrap !== undefined || workers !== null))
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      '--parallelism applies to a pipeline on its own broker; with a cluster or --workers, tasks spread through the consumer group',
     )
 
   const file = path.resolve(positionals[0]!)
@@ -164,18 +192,29 @@ export async function run(argv: string[]): Promise<number> {
         `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
     )
   } else {
+    const threads = chooseParallelism(job, parallelism, options.dataDir)
     const platform = await startPlatform(options)
     closeIO = () => platform.close()
     try {
-      task = new PipelineTask(job, {
-        io: embeddedIO({
+      if (threads > 1)
+        task = new ParallelRun({
+          module: file,
+          job,
           store: platform.store,
-          guarantee: job.options.guarantee,
-          clock: systemClock,
+          dataDir: options.dataDir,
+          parallelism: threads,
           producerIds: producerIdsFrom(platform.broker.transactions),
-        }),
-        dataDir: options.dataDir,
-      })
+        })
+      else
+        task = new PipelineTask(job, {
+          io: embeddedIO({
+            store: platform.store,
+            guarantee: job.options.guarantee,
+            clock: systemClock,
+            producerIds: producerIdsFrom(platform.broker.transactions),
+          }),
+          dataDir: options.dataDir,
+        })
     } catch (e) {
       await platform.close()
       throw e
@@ -183,7 +222,8 @@ export async function run(argv: string[]): Promise<number> {
     const http = platform.http ? `${platform.http.host}:${platform.http.port}` : 'off'
     process.stderr.write(
       `riffle run: ${job.name} starting: kafka ${platform.kafka.host}:${platform.kafka.port}, http ${http}, ` +
-        `data ${options.dataDir}, ${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
+        `data ${options.dataDir}, ${threads > 1 ? `parallelism ${threads} (worker threads)` : 'one task'}, ` +
+        `${job.options.guarantee}, checkpoint every ${job.options.checkpointEvery} ms\n`,
     )
   }
 
@@ -229,4 +269,29 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal)
     await closeIO()
   }
+}
+
+/**
+ * Tasks per stage for a pipeline on its own broker: as asked, else as its latest checkpoint was
+ * taken (a checkpoint restores only into the same tasks), else one per core. A file sink cannot be
+ * shared by several tasks, so such a pipeline runs as one.
+ */
+function chooseParallelism(job: Job, asked: number | null, dataDir: string): number {
+  const dir = `${pipelineDir(dataDir, job.name)}/checkpoints`
+  const taken = checkpointParallelism(dir, job.options.keepCheckpoints)
+  const writesFile = Object.values(job.sinks).some((s) => s.kind === 'file')
+  if (asked !== null && taken !== null && asked !== taken)
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `the latest checkpoint of pipeline '${job.name}' was taken with parallelism ${taken}: run it with ` +
+        `--parallelism ${taken}, or delete ${dir} to start over with ${asked}`,
+    )
+  if (asked !== null && asked > 1 && writesFile)
+    throw new RiffleError(
+      'INVALID_ARGUMENT',
+      `pipeline '${job.name}' writes a file, which one task must write alone: run it with --parallelism 1`,
+    )
+  if (asked !== null) return asked
+  if (taken !== null) return taken
+  return writesFile ? 1 : os.availableParallelism()
 }

@@ -71,6 +71,23 @@ export interface PipelineTaskOptions {
   idleWaitMs?: number
   /** Where checkpoints go. Default: files under `dataDir` (see above). */
   checkpoints?: CheckpointStorage
+  /**
+   * When to checkpoint, for a task that is one of several checkpointing together (engine/parallel):
+   * instead of every `checkpointEvery`, whenever the trigger says so. Default: the clock.
+   */
+  trigger?: CheckpointTrigger
+}
+
+/** Decides when a task of a parallel run checkpoints (barriers, a coordinator's requests). */
+export interface CheckpointTrigger {
+  /** Whether checkpoint `id` may be taken now; polled between batches. */
+  due(id: number): boolean
+  /** Whether the run ends with checkpoint `id` (the task then stops). */
+  last(id: number): boolean
+  /** Resolves when due() may have changed, or when `signal` aborts. */
+  changed(signal: AbortSignal): Promise<void>
+  /** The task waits for checkpoint `id` and reads nothing meanwhile (starting, or input exhausted). */
+  request?(id: number): void
 }
 
 interface SourceSlot {
@@ -91,6 +108,7 @@ export class PipelineTask {
   readonly checkpoints: CheckpointStorage
   private readonly clock: Clock
   private readonly idleWaitMs: number
+  private readonly trigger: CheckpointTrigger | null
   private readonly graph: LocalGraph
   private readonly sources: SourceSlot[] = []
   private readonly sinks = new Map<string, SinkWriter>()
@@ -111,6 +129,7 @@ export class PipelineTask {
     this.job = job
     this.clock = options.clock ?? systemClock
     this.idleWaitMs = options.idleWaitMs ?? 100
+    this.trigger = options.trigger ?? null
     const nodes = new Map(job.plan.nodes.map((n) => [n.id, n]))
     for (const id of Object.keys(job.sources))
       if (nodes.get(id)?.operator !== 'source') invalid(`source '${id}' is not a source node of the plan`)
@@ -187,7 +206,10 @@ export class PipelineTask {
         this.stats.state = 'finished'
         return 'finished'
       }
+      // The first checkpoint comes before any input is read: it records where the sinks stand.
+      await this.untilDue()
       await this.checkpoint(false)
+      if (this.trigger?.last(this.lastId)) return this.halted()
       this.stats.state = this.stopping ? 'stopping' : 'running'
       const every = this.job.options.checkpointEvery
       let nextCheckpoint = this.clock.now() + every
@@ -220,25 +242,50 @@ export class PipelineTask {
         this.graph.advanceProcessingTime()
         await this.flushWriters()
         if (this.sources.every((s) => s.done)) {
+          await this.untilDue()
           await this.checkpoint(true)
           this.stats.state = 'finished'
           return 'finished'
         }
-        if (this.clock.now() >= nextCheckpoint) {
+        if (this.trigger ? this.trigger.due(this.lastId + 1) : this.clock.now() >= nextCheckpoint) {
           await this.checkpoint(false)
+          if (this.trigger?.last(this.lastId)) return this.halted()
           nextCheckpoint = this.clock.now() + every
         }
         if (!progressed && !this.stopping)
           await this.waitForData(Math.max(1, Math.min(this.idleWaitMs, nextCheckpoint - this.clock.now())))
       }
-      if (!this.killed) await this.checkpoint(false)
-      this.stats.state = 'stopped'
-      return 'stopped'
+      if (!this.killed) {
+        await this.untilDue()
+        await this.checkpoint(false)
+      }
+      return this.halted()
     } catch (e) {
       this.stats.state = 'failed'
       throw e
     } finally {
       await this.close()
+    }
+  }
+
+  private halted(): 'stopped' {
+    this.stats.state = 'stopped'
+    return 'stopped'
+  }
+
+  /** With a trigger: waits until the next checkpoint may be taken (or a kill). */
+  private async untilDue(): Promise<void> {
+    const trigger = this.trigger
+    if (trigger && !trigger.due(this.lastId + 1)) trigger.request?.(this.lastId + 1)
+    while (trigger && !this.killed && !trigger.due(this.lastId + 1)) {
+      const wake = new AbortController()
+      this.wake = wake
+      try {
+        await trigger.changed(wake.signal)
+      } finally {
+        wake.abort()
+        this.wake = null
+      }
     }
   }
 
@@ -369,7 +416,9 @@ export class PipelineTask {
     this.wake = wake
     const timer = setTimeout(() => wake.abort(), ms)
     try {
-      await Promise.race(this.sources.filter((s) => !s.done).map((s) => s.reader.waitForData(wake.signal)))
+      const waits = this.sources.filter((s) => !s.done).map((s) => s.reader.waitForData(wake.signal))
+      if (this.trigger) waits.push(this.trigger.changed(wake.signal))
+      await Promise.race(waits)
     } finally {
       clearTimeout(timer)
       wake.abort()

@@ -1,0 +1,143 @@
+// A pipeline on several worker threads of one process: the same exact output as one task, across
+// stops and crashes, with topics read and written through the main thread's log.
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { test } from 'node:test'
+import { pathToFileURL } from 'node:url'
+import { clicks, clicksPerMinute, committed, produce, windowCounts } from '../../../test/helpers/pipelines.ts'
+import { testPlatform } from '../../../test/helpers/platform.ts'
+import { apiUrl } from '../../../test/helpers/riffle-run.ts'
+import { tempDir } from '../../../test/helpers/tmp.ts'
+import { RiffleError } from '../../core/errors.ts'
+import { producerIdsFrom } from '../io/embedded.ts'
+import type { Job } from '../runtime/job.ts'
+import { ParallelRun } from './run.ts'
+
+/** A module counting clicks per page and minute from the bounded topic `clicks` (4 partitions). */
+function clicksModule(dir: string, name: string, checkpointEvery = '30ms'): string {
+  const file = path.join(dir, `${name}.ts`)
+  fs.writeFileSync(
+    file,
+    `import { boundedOutOfOrderness, count, pipeline, topic, tumbling } from '${apiUrl}'
+const p = pipeline('${name}', { checkpointEvery: '${checkpointEvery}', batchSize: 50 })
+p.from(topic<{ page: string; ts: number }>('clicks', { bounded: true, partitions: 4 }))
+  .withEventTime((c) => c.ts, boundedOutOfOrderness('5s'))
+  .filter((c) => c.page !== '/health')
+  .keyBy((c) => c.page)
+  .window(tumbling('1m'))
+  .aggregate(count())
+  .to(topic('clicks-per-minute', { partitions: 3 }))
+export default p
+`,
+  )
+  return file
+}
+
+async function load(file: string): Promise<Job> {
+  const mod = (await import(pathToFileURL(file).href)) as { default: { compile(): Job } }
+  return mod.default.compile()
+}
+
+test(
+  'two worker threads give exactly the output of one task, exactly once',
+  { timeout: 120_000 },
+  async (t) => {
+    const platform = await testPlatform(t)
+    const input = clicks(4, 1500)
+    await produce(platform.store, 'clicks', input)
+    const file = clicksModule(tempDir(t), 'parallel-clicks')
+    const run = new ParallelRun({
+      module: file,
+      job: await load(file),
+      store: platform.store,
+      dataDir: platform.store.dir,
+      parallelism: 2,
+      producerIds: producerIdsFrom(platform.broker.transactions),
+    })
+    assert.deepEqual(
+      run.plan.tasks.map((x) => x.id),
+      ['source-1#0', 'source-1#1', 'keyBy-3#0', 'keyBy-3#1'],
+    )
+    assert.equal(await run.run(), 'finished')
+    const out = await committed(platform.store, 'clicks-per-minute')
+    assert.deepEqual(windowCounts(out.records), clicksPerMinute(input))
+    assert.equal(out.open, 0)
+    assert.equal(run.stats.recordsIn, 6000)
+    assert.equal(run.stats.recordsOut, out.records.length)
+    assert.ok(run.stats.checkpoints >= 2)
+  },
+)
+
+test(
+  'killed at random moments and restarted, a parallel run stays exactly once',
+  { timeout: 120_000 },
+  async (t) => {
+    const platform = await testPlatform(t)
+    const input = clicks(4, 4000, 7)
+    await produce(platform.store, 'clicks', input)
+    const file = clicksModule(tempDir(t), 'parallel-kills', '20ms')
+    const job = await load(file)
+    const start = () =>
+      new ParallelRun({
+        module: file,
+        job,
+        store: platform.store,
+        dataDir: platform.store.dir,
+        parallelism: 2,
+        producerIds: producerIdsFrom(platform.broker.transactions),
+      })
+    let outcome: 'finished' | 'stopped' = 'stopped'
+    let interrupted = 0
+    for (const ms of [150, 300, 250, 400]) {
+      const run = start()
+      const done = run.run()
+      const timer = setTimeout(() => void run.kill(), ms)
+      outcome = await done
+      clearTimeout(timer)
+      if (outcome === 'finished') break
+      interrupted++
+    }
+    assert.ok(interrupted >= 2, `${interrupted} runs were killed before the end`)
+    if (outcome !== 'finished') assert.equal(await start().run(), 'finished')
+    const out = await committed(platform.store, 'clicks-per-minute')
+    assert.deepEqual(windowCounts(out.records), clicksPerMinute(input))
+    assert.equal(out.open, 0)
+  },
+)
+
+test(
+  'stopped, a parallel run restarts where it stopped; another parallelism is refused',
+  { timeout: 120_000 },
+  async (t) => {
+    const platform = await testPlatform(t)
+    // Partitions 1 and 3 (task 1's) are empty: that task ends at once, and the restart must go on
+    // without it (its channels end before the others' first barrier).
+    const input = clicks(4, 6000, 3).map((p, i) => (i % 2 === 1 ? [] : p))
+    await produce(platform.store, 'clicks', input)
+    const file = clicksModule(tempDir(t), 'parallel-stop')
+    const job = await load(file)
+    const options = {
+      module: file,
+      job,
+      store: platform.store,
+      dataDir: platform.store.dir,
+      producerIds: producerIdsFrom(platform.broker.transactions),
+    }
+    const first = new ParallelRun({ ...options, parallelism: 2 })
+    const done = first.run()
+    setTimeout(() => first.stop(), 100)
+    assert.equal(await done, 'stopped')
+    assert.ok(first.stats.recordsIn < 12_000, `stopped before the end (${first.stats.recordsIn})`)
+    assert.throws(
+      () => new ParallelRun({ ...options, parallelism: 3 }),
+      (e: unknown) =>
+        e instanceof RiffleError &&
+        /taken with parallelism 2, and this run has parallelism 3/.test(e.message),
+    )
+    assert.equal(await new ParallelRun({ ...options, parallelism: 2 }).run(), 'finished')
+    const out = await committed(platform.store, 'clicks-per-minute')
+    assert.deepEqual(windowCounts(out.records), clicksPerMinute(input))
+    assert.equal(out.open, 0)
+  },
+)
