@@ -1,4 +1,3 @@
-import { deserialize, serialize } from 'node:v8'
 // The keyed exchange between the tasks of two stages of a parallel run, in memory: one MessagePort
 // per (upstream task, downstream task), so each pair keeps its order. Upstream, the stage's keyBy
 // labels every record with the downstream task its key hashes to (record.partition), and the
@@ -13,8 +12,9 @@ import { deserialize, serialize } from 'node:v8'
 //
 // Backpressure: a writer has at most WINDOW messages in flight per channel; the reader acknowledges
 // each one as the task takes it, and flush() (which the task awaits after every batch) waits for
-// room. Records travel serialised with v8.serialize, which keeps Buffers, bigints, Maps and -0.
-import type { MessagePort } from 'node:worker_threads'
+// room. Records travel serialised with v8.serialize, which keeps Buffers, bigints, Maps and -0;
+// between two tasks of one thread (task t of both stages) they are handed over as they are.
+import { deserialize, serialize } from 'node:v8'
 import type { SinkWriter, SourceBatch, SourceReader } from '../io/io.ts'
 import type { Key, StreamRecord } from '../model/record.ts'
 import type { Plain } from '../serde/plain.ts'
@@ -27,6 +27,7 @@ const MESSAGE_RECORDS = 1000
 /** Writer to reader. A data message holds v8-serialised [key, value, timestamp] triples. */
 export type ChannelMessage =
   | { t: 'data'; bytes: Uint8Array }
+  | { t: 'data'; records: [Key | undefined, unknown, number][] }
   | { t: 'wm'; w: number }
   | { t: 'idle' }
   | { t: 'barrier'; id: number }
@@ -35,6 +36,48 @@ export type ChannelMessage =
 /** Reader to writer: one message taken. */
 export type ChannelAck = { t: 'ack' }
 
+/** One end of a channel: a MessagePort to another thread, or a local port within this one. */
+export interface ChannelPort {
+  postMessage(message: unknown): void
+  on(event: 'message', listener: (message: unknown) => void): unknown
+  close(): void
+}
+
+/** An end of a channel within one thread: messages are handed over as they are, in order. */
+class LocalPort implements ChannelPort {
+  peer: LocalPort | null = null
+  listener: ((message: unknown) => void) | null = null
+
+  postMessage(message: unknown): void {
+    const peer = this.peer
+    // Later, as a MessagePort would deliver it: never inside the sender's call.
+    if (peer) queueMicrotask(() => peer.listener?.(message))
+  }
+
+  on(_event: 'message', listener: (message: unknown) => void): this {
+    this.listener = listener
+    return this
+  }
+
+  close(): void {
+    if (this.peer) this.peer.peer = null
+    this.peer = null
+  }
+}
+
+/** Both ends of a channel between two tasks of this thread. */
+export function localChannel(): [ChannelPort, ChannelPort] {
+  const a = new LocalPort()
+  const b = new LocalPort()
+  a.peer = b
+  b.peer = a
+  return [a, b]
+}
+
+function isLocal(port: ChannelPort): boolean {
+  return port instanceof LocalPort
+}
+
 /** The ids of checkpoints, shared by a task's storage and its channels (barriers carry them). */
 export interface CheckpointCounter {
   /** The id of the last checkpoint written or restored (0: none). */
@@ -42,7 +85,8 @@ export interface CheckpointCounter {
 }
 
 interface Outgoing {
-  port: MessagePort
+  port: ChannelPort
+  local: boolean
   buffer: [Key | undefined, unknown, number][]
   inFlight: number
 }
@@ -57,14 +101,14 @@ export class ChannelWriter implements SinkWriter {
   private closed = false
 
   /** `finished`: whether the task ended its input (close() then tells the readers; a stop does not). */
-  constructor(ports: MessagePort[], counter: CheckpointCounter, name: string, finished: () => boolean) {
+  constructor(ports: ChannelPort[], counter: CheckpointCounter, name: string, finished: () => boolean) {
     this.counter = counter
     this.name = name
     this.finished = finished
     this.out = ports.map((port) => {
-      const o: Outgoing = { port, buffer: [], inFlight: 0 }
-      port.on('message', (m: ChannelAck) => {
-        if (m.t !== 'ack') return
+      const o: Outgoing = { port, local: isLocal(port), buffer: [], inFlight: 0 }
+      port.on('message', (m) => {
+        if ((m as ChannelAck).t !== 'ack') return
         o.inFlight--
         const wake = this.room
         this.room = null
@@ -114,7 +158,11 @@ export class ChannelWriter implements SinkWriter {
 
   private send(o: Outgoing): void {
     o.inFlight++
-    o.port.postMessage({ t: 'data', bytes: serialize(o.buffer) } satisfies ChannelMessage)
+    o.port.postMessage(
+      (o.local
+        ? { t: 'data', records: o.buffer }
+        : { t: 'data', bytes: serialize(o.buffer) }) satisfies ChannelMessage,
+    )
     o.buffer = []
   }
 
@@ -147,7 +195,7 @@ export class ChannelWriter implements SinkWriter {
 }
 
 interface Incoming {
-  port: MessagePort
+  port: ChannelPort
   queue: ChannelMessage[]
   /** Records of the data message being taken, and how many are taken. */
   records: [Key | undefined, unknown, number][] | null
@@ -164,11 +212,12 @@ export class ChannelReader implements SourceReader {
   private wake: (() => void) | null = null
 
   /** `arrived` is called on every message (a barrier may make a checkpoint due). */
-  constructor(ports: MessagePort[], name: string, arrived: () => void) {
+  constructor(ports: ChannelPort[], name: string, arrived: () => void) {
     this.name = name
     this.in = ports.map((port) => {
       const c: Incoming = { port, queue: [], records: null, taken: 0, barrier: null, ended: false }
-      port.on('message', (m: ChannelMessage) => {
+      port.on('message', (message) => {
+        const m = message as ChannelMessage
         // A barrier or the end behind nothing takes effect at once, so alignment needs no poll
         // (a task reads nothing while it waits for its first checkpoint).
         const caughtUp = c.queue.length === 0 && c.records === null && c.barrier === null
@@ -234,7 +283,8 @@ export class ChannelReader implements SourceReader {
       switch (m.t) {
         case 'data':
           c.port.postMessage({ t: 'ack' } satisfies ChannelAck)
-          c.records = deserialize(m.bytes) as [Key | undefined, unknown, number][]
+          c.records =
+            'records' in m ? m.records : (deserialize(m.bytes) as [Key | undefined, unknown, number][])
           c.taken = 0
           break
         case 'wm':

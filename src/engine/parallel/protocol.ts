@@ -14,7 +14,7 @@ export interface WorkerStart {
   partitions: Record<string, number>
   /** The port to the LogHost (io/remote) serving topics of the data directory. */
   log: MessagePort
-  /** This worker's ends of the exchange channels. */
+  /** This worker's ends of the exchange channels to other workers (within it, it makes its own). */
   channels: ChannelEnd[]
   /** The checkpoint each of this worker's tasks restores from, by task id (null: none). */
   restore: Record<string, Checkpoint | null>

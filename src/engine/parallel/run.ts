@@ -156,6 +156,8 @@ export class ParallelRun {
     for (const x of this.plan.exchanges)
       for (let writer = 0; writer < p; writer++)
         for (let reader = 0; reader < p; reader++) {
+          // Task t of both stages share a thread, which joins them with a local channel itself.
+          if (reader === writer) continue
           const { port1, port2 } = new MessageChannel()
           ends[writer]!.push({ exchange: x.name, role: 'writer', peer: reader, port: port1 })
           ends[reader]!.push({ exchange: x.name, role: 'reader', peer: writer, port: port2 })

@@ -9,7 +9,13 @@ import type { TaskIO } from '../io/task-io.ts'
 import type { Checkpoint, CheckpointStorage } from '../runtime/checkpoints.ts'
 import type { Job } from '../runtime/job.ts'
 import { type CheckpointTrigger, PipelineTask } from '../runtime/task.ts'
-import { ChannelReader, ChannelWriter, type CheckpointCounter } from './channel.ts'
+import {
+  type ChannelPort,
+  ChannelReader,
+  ChannelWriter,
+  type CheckpointCounter,
+  localChannel,
+} from './channel.ts'
 import { parallelPlan } from './plan.ts'
 import type { FromWorker, ToWorker, WorkerStart } from './protocol.ts'
 
@@ -107,6 +113,20 @@ async function main(): Promise<void> {
   const partitionsOf = (topic: string): number => start.partitions[topic] ?? 1
   const plan = parallelPlan(job, start.parallelism, partitionsOf)
   const tasks: { id: string; task: PipelineTask; trigger: TaskTrigger }[] = []
+  // Each exchange's channel from this thread's writer task to its reader task.
+  const local = new Map(plan.exchanges.map((x) => [x.name, localChannel()]))
+  const ends = (exchange: string, role: 'writer' | 'reader'): ChannelPort[] => {
+    const ports: ChannelPort[] = []
+    for (const c of start.channels)
+      if (c.exchange === exchange && c.role === role)
+        ports[c.peer] = {
+          postMessage: (m) => c.port.postMessage(m),
+          on: (_event, listener) => c.port.on('message', listener),
+          close: () => c.port.close(),
+        }
+    ports[start.index] = local.get(exchange)![role === 'writer' ? 0 : 1]
+    return ports
+  }
   for (const t of plan.tasks.filter((t) => t.index === start.index)) {
     const trigger = new TaskTrigger()
     const counter: CheckpointCounter = { last: 0 }
@@ -118,21 +138,13 @@ async function main(): Promise<void> {
           trigger.readsSources = true
           return base.openSource(spec)
         }
-        const ports = start.channels
-          .filter((c) => c.exchange === spec.topic && c.role === 'reader')
-          .sort((a, b) => a.peer - b.peer)
-          .map((c) => c.port)
-        const reader = new ChannelReader(ports, spec.topic, () => trigger.notify())
+        const reader = new ChannelReader(ends(spec.topic, 'reader'), spec.topic, () => trigger.notify())
         trigger.readers.push(reader)
         return reader
       },
       openSink(spec) {
         if (spec.kind !== 'topic' || !spec.exchange) return base.openSink(spec)
-        const ports = start.channels
-          .filter((c) => c.exchange === spec.topic && c.role === 'writer')
-          .sort((a, b) => a.peer - b.peer)
-          .map((c) => c.port)
-        return new ChannelWriter(ports, counter, spec.topic, finished)
+        return new ChannelWriter(ends(spec.topic, 'writer'), counter, spec.topic, finished)
       },
       openDeadLetters: (topic) => base.openDeadLetters(topic),
     }
