@@ -65,9 +65,9 @@ function lcg(seed: number): () => number {
   }
 }
 
-test('large state: a checkpoint writes the chunks that changed, and every kept one reads back whole', async (t) => {
+test('large state (chunked from 0 bytes here): a checkpoint writes the chunks that changed, and every kept one reads back whole', async (t) => {
   const dir = path.join(tempDir(t), 'checkpoints')
-  const store = new CheckpointStore(dir, 3)
+  const store = new CheckpointStore(dir, 3, 0)
   const rows = new Map(Array.from({ length: 10_000 }, (_, i) => [`key-${i}`, i]))
   const first = withGraph(
     1,
@@ -93,12 +93,12 @@ test('large state: a checkpoint writes the chunks that changed, and every kept o
   await store.write(withGraph(3, graphOf(rows)))
   assert.equal(store.lastWrite!.reused, store.lastWrite!.chunks)
   assert.equal(fs.existsSync(store.packFile(3)), false)
-  assert.deepEqual(new CheckpointStore(dir, 3).latest(), withGraph(3, graphOf(rows)))
+  assert.deepEqual(new CheckpointStore(dir, 3, 0).latest(), withGraph(3, graphOf(rows)))
 })
 
 test('packs: only those kept checkpoints refer to stay, and sparse ones are rewritten', async (t) => {
   const dir = path.join(tempDir(t), 'checkpoints')
-  const store = new CheckpointStore(dir, 2)
+  const store = new CheckpointStore(dir, 2, 0)
   const rows = new Map(Array.from({ length: 5000 }, (_, i) => [`key-${i}`, i]))
   const random = lcg(11)
   const written = new Map<number, Checkpoint>()
@@ -138,7 +138,7 @@ test('packs: only those kept checkpoints refer to stay, and sparse ones are rewr
 test('a damaged or missing pack: the checkpoint before it is restored, and later ones are replaced', async (t) => {
   const dir = path.join(tempDir(t), 'checkpoints')
   const rows = new Map(Array.from({ length: 2000 }, (_, i) => [`key-${i}`, i]))
-  const store = new CheckpointStore(dir, 3)
+  const store = new CheckpointStore(dir, 3, 0)
   const first = withGraph(1, graphOf(rows))
   await store.write(first)
   rows.set('key-5', 5555)
@@ -147,18 +147,18 @@ test('a damaged or missing pack: the checkpoint before it is restored, and later
   const pack = fs.readFileSync(store.packFile(2))
   pack[Math.floor(pack.length / 2)] ^= 0x01
   fs.writeFileSync(store.packFile(2), pack)
-  const reopened = new CheckpointStore(dir, 3)
+  const reopened = new CheckpointStore(dir, 3, 0)
   assert.deepEqual(reopened.latest(), first)
   assert.throws(() => reopened.read(2), /damaged|JSON/)
   // The run continues from checkpoint 1: its next checkpoint is 2 again, and replaces the damaged one.
   rows.set('key-6', 6666)
   const again = withGraph(2, graphOf(rows))
   await reopened.write(again)
-  assert.deepEqual(new CheckpointStore(dir, 3).latest(), again)
+  assert.deepEqual(new CheckpointStore(dir, 3, 0).latest(), again)
   // A pack whose manifest was never written (a crash between the two) is removed on open.
   fs.writeFileSync(path.join(dir, '0000000009.pack'), 'partial')
   fs.rmSync(store.packFile(1))
-  const third = new CheckpointStore(dir, 3)
+  const third = new CheckpointStore(dir, 3, 0)
   assert.equal(fs.existsSync(path.join(dir, '0000000009.pack')), false)
   assert.throws(() => third.read(1), /ENOENT/)
 })

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { childLogger } from '../../core/logging.ts'
 import { writeFileAtomicAsync } from '../../log/fsio.ts'
 import type { Plain } from '../serde/plain.ts'
-import { type ChunkRef, type ChunkedArray, cutTree, joinTree } from './chunks.ts'
+import { type ChunkRef, type ChunkedArray, MIN_CHUNKED_BYTES, cutTree, joinTree } from './chunks.ts'
 
 export interface Checkpoint {
   version: 1
@@ -84,9 +84,13 @@ export class CheckpointStore implements CheckpointStorage {
   private readonly packsOf = new Map<number, Set<number>>()
   lastWrite: CheckpointWrite | null = null
 
-  constructor(dir: string, keep: number) {
+  private readonly chunkBytes: number
+
+  /** `chunkBytes`: arrays of less JSON than this are written whole (chunks.ts MIN_CHUNKED_BYTES). */
+  constructor(dir: string, keep: number, chunkBytes = MIN_CHUNKED_BYTES) {
     this.dir = dir
     this.keep = Math.max(1, keep)
+    this.chunkBytes = chunkBytes
     fs.mkdirSync(dir, { recursive: true })
     const newest = this.ids().at(-1) ?? 0
     for (const f of fs.readdirSync(dir)) {
@@ -172,7 +176,7 @@ export class CheckpointStore implements CheckpointStorage {
   async write(cp: Checkpoint): Promise<void> {
     if (this.known === null) this.latest()
     const known = this.known ?? new Map<string, ChunkRef>()
-    const cut = cutTree(cp.graph)
+    const cut = cutTree(cp.graph, this.chunkBytes)
     // Packs mostly unreferenced by now: their chunks still in use are written again (below).
     const live = new Map<number, number>()
     for (const a of cut.arrays)

@@ -7,7 +7,7 @@ import { type ChunkRef, type ChunkedArray, MIN_CHUNKED, cutTree, joinTree } from
 
 /** Cuts `tree`, gives every piece a place in one in-memory pack, and joins it back. */
 function roundTrip(tree: Plain): { back: Plain; pieces: number; hashes: string[] } {
-  const cut = cutTree(tree)
+  const cut = cutTree(tree, 0)
   const pack: Buffer[] = []
   const arrays: ChunkedArray<ChunkRef>[] = cut.arrays.map(({ path, chunks }) => ({
     path,
@@ -48,7 +48,11 @@ test('arrays of hostile JSON come back exactly, wherever they are in the snapsho
   const root = Array.from({ length: n }, (_, i) => awkward(i))
   assert.deepEqual(roundTrip(root).back, JSON.parse(JSON.stringify(root)))
   const short = Array.from({ length: MIN_CHUNKED - 1 }, (_, i) => i)
-  assert.equal(cutTree(short).arrays.length, 0)
+  assert.equal(cutTree(short, 0).arrays.length, 0)
+  // Nor is one of less JSON than the store's threshold: it stays in the manifest as it is.
+  const small = cutTree({ rows: root }, 10 * JSON.stringify(root).length)
+  assert.equal(small.arrays.length, 0)
+  assert.deepEqual(small.tree, { rows: root })
 })
 
 test('a changed, inserted or deleted element changes only the chunks around it', () => {
@@ -66,7 +70,7 @@ test('a changed, inserted or deleted element changes only the chunks around it',
 
 test('a damaged chunk is refused, not restored', () => {
   const tree: Plain = { rows: Array.from({ length: MIN_CHUNKED }, (_, i) => i) }
-  const cut = cutTree(tree)
+  const cut = cutTree(tree, 0)
   const piece = cut.arrays[0]!.chunks[0]!
   const bytes = Buffer.from(piece.bytes)
   bytes[0] = bytes[0] === 0x31 ? 0x32 : 0x31

@@ -13,6 +13,11 @@ import type { Plain } from '../serde/plain.ts'
 
 /** Arrays shorter than this stay inline in the manifest: chunking them saves little and costs CPU. */
 export const MIN_CHUNKED = 1024
+/**
+ * Nor are arrays chunked whose JSON is smaller than this, by default: writing them whole costs less
+ * than cutting and hashing them (bench/checkpoints), and a checkpoint of state this small is quick.
+ */
+export const MIN_CHUNKED_BYTES = 1 << 20
 /** A chunk ends after an element whose hash has these bits zero (about 9 elements on average)... */
 const BOUNDARY_MASK = 7
 /** ...once it has at least this many elements... */
@@ -62,8 +67,8 @@ function boundaryHash(bytes: Uint8Array, from: number, to: number): number {
  * those bytes for the commas between them (outside strings, at depth 0; in UTF-8 no byte of a
  * multi-byte character is ASCII): one JSON.stringify call per element would cost twice as much.
  */
-function piecesOf(array: readonly Plain[]): Piece[] {
-  const bytes = Buffer.from(JSON.stringify(array), 'utf8')
+function piecesOf(json: string): Piece[] {
+  const bytes = Buffer.from(json, 'utf8')
   const last = bytes.length - 1 // the closing ']'
   const pieces: Piece[] = []
   let chunkStart = 1
@@ -97,21 +102,26 @@ function piecesOf(array: readonly Plain[]): Piece[] {
     else if (c === 0x5d || c === 0x7d) depth--
     else if (c === 0x2c && depth === 0) endElement(i)
   }
-  if (array.length > 0) endElement(last)
+  if (last > 1) endElement(last)
   return pieces
 }
 
 /**
- * A copy of `tree` with every array of at least MIN_CHUNKED elements replaced by [] and listed,
- * cut into pieces. Elements of a chunked array are not searched further.
+ * A copy of `tree` with every array of at least MIN_CHUNKED elements and `minBytes` of JSON
+ * (UTF-16 code units, near enough) replaced by [] and listed, cut into pieces. Elements of a chunked array are not searched further.
  */
-export function cutTree(tree: Plain): { tree: Plain; arrays: ChunkedArray<Piece>[] } {
+export function cutTree(
+  tree: Plain,
+  minBytes = MIN_CHUNKED_BYTES,
+): { tree: Plain; arrays: ChunkedArray<Piece>[] } {
   const arrays: ChunkedArray<Piece>[] = []
   const path: (string | number)[] = []
   const walk = (node: Plain): Plain => {
     if (Array.isArray(node)) {
       if (node.length >= MIN_CHUNKED) {
-        arrays.push({ path: path.slice(), chunks: piecesOf(node) })
+        const json = JSON.stringify(node)
+        if (json.length < minBytes) return node
+        arrays.push({ path: path.slice(), chunks: piecesOf(json) })
         return []
       }
       return node.map((element, i) => {

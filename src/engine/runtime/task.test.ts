@@ -31,7 +31,7 @@ import type { LogStore } from '../../log/store.ts'
 import { decodeRecordBatch } from '../../protocol/records/record.ts'
 import { type TaskIO, embeddedIO, producerIdsFrom } from '../io/embedded.ts'
 import type { SourceBatch } from '../io/io.ts'
-import { CheckpointStore } from './checkpoints.ts'
+import { type CheckpointStorage, CheckpointStore } from './checkpoints.ts'
 import type { Guarantee } from './job.ts'
 import { PipelineTask } from './task.ts'
 
@@ -56,7 +56,12 @@ interface Platformish {
 function task(
   platform: Platformish,
   p: Pipeline,
-  options: { guarantee?: Guarantee; after?: number; action?: 'stop' | 'kill' } = {},
+  options: {
+    guarantee?: Guarantee
+    after?: number
+    action?: 'stop' | 'kill'
+    checkpoints?: CheckpointStorage
+  } = {},
 ): { task: PipelineTask; batches: number[] } {
   const job = p.compile()
   const io = embeddedIO({
@@ -102,6 +107,7 @@ function task(
     {
       io: watched,
       dataDir: platform.store.dir,
+      checkpoints: options.checkpoints,
     },
   )
   return { task: t, batches }
@@ -342,8 +348,13 @@ test('large keyed state is checkpointed incrementally and restored exactly acros
     [40, 'kill'],
     [30, 'stop'],
   ] as const) {
-    const run = task(platform, build(), { after, action }).task
-    const store = run.checkpoints as CheckpointStore
+    // Chunked from any size (the default leaves arrays under 1 MiB of JSON whole).
+    const store = new CheckpointStore(
+      path.join(platform.store.dir, 'pipelines/large-state/checkpoints'),
+      3,
+      0,
+    )
+    const run = task(platform, build(), { after, action, checkpoints: store }).task
     const write = store.write.bind(store)
     store.write = async (cp) => {
       await write(cp)
@@ -351,7 +362,13 @@ test('large keyed state is checkpointed incrementally and restored exactly acros
     }
     assert.equal(await run.run(), 'stopped')
   }
-  const last = task(platform, build()).task
+  const last = task(platform, build(), {
+    checkpoints: new CheckpointStore(
+      path.join(platform.store.dir, 'pipelines/large-state/checkpoints'),
+      3,
+      0,
+    ),
+  }).task
   assert.equal(await last.run(), 'finished')
   const expected = new Map<string, number>()
   for (let i = 0; i < events; i++) expected.set(keyOf(i), (expected.get(keyOf(i)) ?? 0) + i)
