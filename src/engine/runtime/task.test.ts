@@ -384,6 +384,57 @@ test('large keyed state is checkpointed incrementally and restored exactly acros
   assert.ok(incremental.length >= 4, JSON.stringify(writes))
 })
 
+test(
+  'a checkpoint is written while the task goes on; its output waits for the commit',
+  { timeout: 60_000 },
+  async (t) => {
+    const platform = await testPlatform(t)
+    const p = pipeline('async-checkpoints', { checkpointEvery: '1ms', batchSize: 100 })
+    p.from(generator((i) => ({ n: i }), { count: 5000, timestamp: (i) => i }))
+      .map((e) => e.n)
+      .to(topic('async-out'))
+    const store = new CheckpointStore(
+      path.join(platform.store.dir, 'pipelines/async-checkpoints/checkpoints'),
+      3,
+    )
+    // The second checkpoint's write (the first after input began) waits until the test lets it go.
+    let writes = 0
+    let release = (): void => {}
+    const blocked = new Promise<void>((resolve) => (release = resolve))
+    let onBlocked = (): void => {}
+    const reached = new Promise<void>((resolve) => (onBlocked = resolve))
+    const storage: CheckpointStorage = {
+      where: store.where,
+      load: () => store.load(),
+      async write(cp) {
+        if (++writes === 2) {
+          onBlocked()
+          await blocked
+        }
+        await store.write(cp)
+      },
+    }
+    const run = task(platform, p, { checkpoints: storage }).task
+    const done = run.run()
+    await reached
+    const out = platform.store.topic('async-out')!.partitions[0]!
+    const written = out.highWatermark
+    // The task reads on while the checkpoint is written (bounded, all 5000 here), but its output is
+    // held back: it belongs to the next transaction, which may begin only after this one's commit.
+    while (run.stats.recordsIn < 5000) await new Promise((r) => setTimeout(r, 5))
+    assert.equal(out.highWatermark, written)
+    assert.equal(run.stats.state, 'running')
+    release()
+    assert.equal(await done, 'finished')
+    const result = await committed(platform.store, 'async-out')
+    assert.deepEqual(
+      result.records.map((r) => Number(r.value)),
+      Array.from({ length: 5000 }, (_, i) => i),
+    )
+    assert.equal(result.open, 0)
+  },
+)
+
 test('a checkpoint that does not fit the pipeline is refused with a way out', async (t) => {
   const platform = await testPlatform(t)
   await produce(platform.store, 'clicks', clicks(1, 100))

@@ -15,13 +15,17 @@
 //
 // A checkpoint is two-phase: sinks prepare (everything written is durable; exactly-once topic
 // sinks name the transaction to commit), the checkpoint file is written durably, then sinks commit
-// (transaction markers). Everything the task touches outside itself goes through TaskIO, so the
-// same loop can run in a worker thread with proxied readers and writers.
+// (transaction markers). The write and the commit happen while the loop goes on; what the graph
+// outputs meanwhile is held back (it belongs to the next transaction, which begins only after the
+// commit), and a checkpoint that falls due meanwhile waits. In a parallel run a CheckpointTrigger
+// replaces the clock (engine/parallel). Everything the task touches outside itself goes through
+// TaskIO, so the same loop runs in a worker thread with other readers and writers.
 import { RiffleError } from '../../core/errors.ts'
 import { childLogger } from '../../core/logging.ts'
 import { type Clock, systemClock } from '../../core/time.ts'
 import type { TaskIO } from '../io/embedded.ts'
 import type { BadRecord, SinkWriter, SourceBatch, SourceReader } from '../io/io.ts'
+import type { StreamRecord } from '../model/record.ts'
 import { MAX_WATERMARK } from '../model/record.ts'
 import { LocalGraph } from '../plan/local-graph.ts'
 import type { Plan, PlanNode } from '../plan/plan.ts'
@@ -29,6 +33,9 @@ import type { Plain } from '../serde/plain.ts'
 import { type Checkpoint, type CheckpointStorage, CheckpointStore, pipelineDir } from './checkpoints.ts'
 import type { Job } from './job.ts'
 import { validPipelineName } from './job.ts'
+
+/** Records a task may produce while a checkpoint completes before it waits for the checkpoint. */
+const MAX_HELD_RECORDS = 50_000
 
 /** The sinks key under which the dead-letter writer's prepared state is checkpointed. */
 export const DEAD_LETTERS = '$dead-letters'
@@ -115,7 +122,17 @@ export class PipelineTask {
   private readonly deadLetters: SinkWriter | null
   /** The sinks and the dead-letter writer, once built. */
   private writerList: SinkWriter[] | null = null
+  /** The id of the last checkpoint taken (durable, or being written: `completing`). */
   private lastId = 0
+  /**
+   * The checkpoint being written, and then committed: the task goes on meanwhile (its writes wait
+   * in `held`, since they belong to the next checkpoint's output, which may begin only once this
+   * one's commit is done). Null when none is.
+   */
+  private completing: Promise<void> | null = null
+  private held: (() => void)[] | null = null
+  private heldRecords = 0
+  private failure: unknown = null
   private stopping = false
   private killed = false
   private wake: AbortController | null = null
@@ -168,11 +185,16 @@ export class PipelineTask {
       sink: (out) => {
         const writer = this.sinks.get(out.node)
         if (!writer) return
-        if (out.kind === 'watermark') writer.watermark?.(out.watermark)
-        else if (out.kind === 'idle') writer.idle?.()
-        else if (out.tag === undefined) {
-          writer.write(out.records)
+        if (out.kind === 'watermark') {
+          const w = out.watermark
+          if (this.held) this.held.push(() => writer.watermark?.(w))
+          else writer.watermark?.(w)
+        } else if (out.kind === 'idle') {
+          if (this.held) this.held.push(() => writer.idle?.())
+          else writer.idle?.()
+        } else if (out.tag === undefined) {
           this.stats.recordsOut += out.records.length
+          this.write(writer, out.records)
         }
       },
     })
@@ -209,6 +231,7 @@ export class PipelineTask {
       // The first checkpoint comes before any input is read: it records where the sinks stand.
       await this.untilDue()
       await this.checkpoint(false)
+      await this.completing
       if (this.trigger?.last(this.lastId)) return this.halted()
       this.stats.state = this.stopping ? 'stopping' : 'running'
       const every = this.job.options.checkpointEvery
@@ -241,15 +264,25 @@ export class PipelineTask {
         }
         this.graph.advanceProcessingTime()
         await this.flushWriters()
+        if (this.failure) throw this.failure
+        // Output waiting for a checkpoint's commit is bounded: past it, the task waits too.
+        if (this.heldRecords > MAX_HELD_RECORDS) await this.completing
         if (this.sources.every((s) => s.done)) {
           await this.untilDue()
           await this.checkpoint(true)
+          await this.completing
+          if (this.failure) throw this.failure
           this.stats.state = 'finished'
           return 'finished'
         }
-        if (this.trigger ? this.trigger.due(this.lastId + 1) : this.clock.now() >= nextCheckpoint) {
+        // One checkpoint at a time: one that falls due while the last is completing waits for it.
+        const due = this.trigger ? this.trigger.due(this.lastId + 1) : this.clock.now() >= nextCheckpoint
+        if (due && !this.completing) {
           await this.checkpoint(false)
-          if (this.trigger?.last(this.lastId)) return this.halted()
+          if (this.trigger?.last(this.lastId)) {
+            await this.completing
+            return this.halted()
+          }
           nextCheckpoint = this.clock.now() + every
         }
         if (!progressed && !this.stopping)
@@ -259,11 +292,15 @@ export class PipelineTask {
         await this.untilDue()
         await this.checkpoint(false)
       }
+      await this.completing
+      if (this.failure) throw this.failure
       return this.halted()
     } catch (e) {
       this.stats.state = 'failed'
       throw e
     } finally {
+      // A checkpoint under way completes (or fails) before the writers close.
+      await this.completing
       await this.close()
     }
   }
@@ -359,7 +396,8 @@ export class PipelineTask {
       )
       return
     }
-    this.deadLetters!.write(
+    this.write(
+      this.deadLetters!,
       bad.map((b) => ({
         timestamp: b.timestamp,
         value: {
@@ -379,7 +417,26 @@ export class PipelineTask {
     this.stats.deadLettered += bad.length
   }
 
+  /** Hands records to a writer, or holds them while a checkpoint completes (`completing`). */
+  private write(writer: SinkWriter, records: readonly StreamRecord[]): void {
+    if (!this.held) {
+      writer.write(records)
+      return
+    }
+    // A copy: the graph may reuse its output array once this returns.
+    const copy = records.slice()
+    this.held.push(() => writer.write(copy))
+    this.heldRecords += copy.length
+  }
+
+  /**
+   * Takes a checkpoint: the sinks prepare (everything written so far durable), then the state and
+   * positions are snapshotted, and the checkpoint is written and committed (`completing`) while the
+   * task goes on; the next checkpoint waits for it.
+   */
   private async checkpoint(finished: boolean): Promise<void> {
+    await this.completing
+    if (this.failure) throw this.failure
     const started = this.clock.now()
     const sinks: Record<string, Plain> = {}
     await Promise.all(
@@ -402,13 +459,34 @@ export class PipelineTask {
       graph: this.graph.snapshot(),
       stats: { recordsIn, recordsOut, skipped, deadLettered },
     }
-    await this.checkpoints.write(cp)
     this.lastId = cp.id
+    this.held = []
+    this.completing = this.complete(cp, started).then(
+      () => this.release(),
+      (e: unknown) => {
+        this.failure = e
+        this.release()
+      },
+    )
+  }
+
+  private async complete(cp: Checkpoint, started: number): Promise<void> {
+    await this.checkpoints.write(cp)
     // Phase two: only now may the output of this checkpoint become visible.
     await Promise.all([...this.writers()].map((w) => w.commit()))
     this.stats.checkpoints++
     this.stats.lastCheckpoint = { id: cp.id, time: cp.time, durationMs: this.clock.now() - started }
-    log.debug({ pipeline: this.job.name, checkpoint: cp.id, finished }, 'checkpoint complete')
+    log.debug({ pipeline: this.job.name, checkpoint: cp.id, finished: cp.finished }, 'checkpoint complete')
+  }
+
+  /** The checkpoint is complete: what the task wrote meanwhile goes to the writers, in order. */
+  private release(): void {
+    const held = this.held ?? []
+    this.held = null
+    this.heldRecords = 0
+    this.completing = null
+    if (this.failure) return
+    for (const action of held) action()
   }
 
   private async waitForData(ms: number): Promise<void> {
@@ -418,6 +496,7 @@ export class PipelineTask {
     try {
       const waits = this.sources.filter((s) => !s.done).map((s) => s.reader.waitForData(wake.signal))
       if (this.trigger) waits.push(this.trigger.changed(wake.signal))
+      if (this.completing) waits.push(this.completing)
       await Promise.race(waits)
     } finally {
       clearTimeout(timer)
