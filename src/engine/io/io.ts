@@ -61,6 +61,11 @@ export interface SourceReader {
  * interrupted and to undo output written after that checkpoint.
  */
 export interface SinkWriter {
+  /**
+   * True if what is written after prepare() may go out before commit() (a writer without
+   * transactions, such as an exchange channel): the task then does not hold it back.
+   */
+  readonly immediate?: boolean
   write(records: readonly StreamRecord[]): void
   /** The output watermark of the sink's node (exchange sinks pass it on; others ignore it). */
   watermark?(watermark: number): void

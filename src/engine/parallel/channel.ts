@@ -92,6 +92,8 @@ interface Outgoing {
 }
 
 export class ChannelWriter implements SinkWriter {
+  /** Barriers, not transactions, delimit checkpoints here: nothing waits for a commit. */
+  readonly immediate = true
   private readonly out: Outgoing[]
   private readonly counter: CheckpointCounter
   private readonly name: string

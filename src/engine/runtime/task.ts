@@ -185,12 +185,13 @@ export class PipelineTask {
       sink: (out) => {
         const writer = this.sinks.get(out.node)
         if (!writer) return
+        const hold = this.held !== null && !writer.immediate
         if (out.kind === 'watermark') {
           const w = out.watermark
-          if (this.held) this.held.push(() => writer.watermark?.(w))
+          if (hold) this.held!.push(() => writer.watermark?.(w))
           else writer.watermark?.(w)
         } else if (out.kind === 'idle') {
-          if (this.held) this.held.push(() => writer.idle?.())
+          if (hold) this.held!.push(() => writer.idle?.())
           else writer.idle?.()
         } else if (out.tag === undefined) {
           this.stats.recordsOut += out.records.length
@@ -419,7 +420,7 @@ export class PipelineTask {
 
   /** Hands records to a writer, or holds them while a checkpoint completes (`completing`). */
   private write(writer: SinkWriter, records: readonly StreamRecord[]): void {
-    if (!this.held) {
+    if (!this.held || writer.immediate) {
       writer.write(records)
       return
     }
