@@ -4,6 +4,7 @@
 // nothing twice.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
 import { Kafka, logLevel } from 'kafkajs'
@@ -158,4 +159,14 @@ export default p
     for (const log of store.topic('clicks-per-second')!.partitions)
       assert.equal(log.lastStableOffset, log.highWatermark)
   })
+  // The runs took one task per core (the default); another parallelism cannot restore them.
+  const taken = os.availableParallelism()
+  const other = riffleRun([file, '--data-dir', dir, '--progress', '0', '--parallelism', String(taken + 1)])
+  assert.notEqual((await other.exited).code, 0)
+  assert.match(
+    other.stderr(),
+    new RegExp(
+      `taken with parallelism ${taken}: run it with --parallelism ${taken}, or delete .* to start over`,
+    ),
+  )
 })
