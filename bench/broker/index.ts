@@ -23,6 +23,7 @@ import {
   formatNumber,
   machineInfo,
   progressLine,
+  reportHead,
   summaryLine,
 } from '../lib/report.ts'
 import { scratchRoot } from '../lib/tmpdir.ts'
@@ -559,12 +560,13 @@ async function run(opts: BenchOptions): Promise<BenchReport> {
     'transactions row: both sides go through the broker (its baseline is non-transactional produce, not raw node:fs); its params have transactions/s, and each side’s CPU',
   )
   return {
-    benchmark: 'broker',
-    title: 'Riffle broker (riffle serve, Kafka protocol over TCP) vs raw node:fs, same run',
-    date: new Date(started).toISOString(),
-    durationSeconds: Math.round((Date.now() - started) / 1000),
-    quick: opts.quick,
-    machine,
+    ...reportHead(
+      'broker',
+      'Riffle broker (riffle serve, Kafka protocol over TCP) vs raw node:fs, same run',
+      started,
+      opts.quick,
+      machine,
+    ),
     settings: {
       reps,
       realClientReps: realReps,

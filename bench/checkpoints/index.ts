@@ -9,7 +9,14 @@ import { type Checkpoint, CheckpointStore } from '../../src/engine/runtime/check
 import type { Plain } from '../../src/engine/serde/plain.ts'
 import { compare, now } from '../lib/measure.ts'
 import type { BenchModule, BenchOptions } from '../lib/module.ts'
-import { type BenchReport, type CaseResult, caseResult, machineInfo, progressLine } from '../lib/report.ts'
+import {
+  type BenchReport,
+  type CaseResult,
+  caseResult,
+  machineInfo,
+  progressLine,
+  reportHead,
+} from '../lib/report.ts'
 import { makeScratchDir, removeScratchDir } from '../lib/tmpdir.ts'
 
 const BASELINE = 'one JSON file'
@@ -143,12 +150,7 @@ const bench: BenchModule = {
     for (const share of [0.01, 0.1, 1]) cases.push(await runCase(keys, share, reps))
     machine.loadAverage.end = os.loadavg().map((l) => Number(l.toFixed(2)))
     return {
-      benchmark: 'checkpoints',
-      title: bench.title,
-      date: new Date(started).toISOString(),
-      durationSeconds: Math.round((Date.now() - started) / 1000),
-      quick: opts.quick,
-      machine,
+      ...reportHead('checkpoints', bench.title, started, opts.quick, machine),
       settings: {
         reps,
         keys,

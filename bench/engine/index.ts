@@ -10,6 +10,7 @@ import {
   caseResult,
   machineInfo,
   progressLine,
+  reportHead,
   summaryLine,
 } from '../lib/report.ts'
 import { makeScratchDir, removeScratchDir, scratchRoot } from '../lib/tmpdir.ts'
@@ -144,12 +145,13 @@ async function run(opts: BenchOptions): Promise<BenchReport> {
   console.log(`checkpoints in ${scratchRoot()}`)
   for (const c of CASES) cases.push(await benchCase(c, n, opts.quick ? 1 : c.reps, opts))
   return {
-    benchmark: 'engine',
-    title: 'Riffle stream processor (PipelineTask, checkpoints on) vs a hand-written loop, same run',
-    date: new Date(started).toISOString(),
-    durationSeconds: Math.round((Date.now() - started) / 1000),
-    quick: opts.quick,
-    machine,
+    ...reportHead(
+      'engine',
+      'Riffle stream processor (PipelineTask, checkpoints on) vs a hand-written loop, same run',
+      started,
+      opts.quick,
+      machine,
+    ),
     settings: {
       reps: opts.quick ? 1 : CASES.map((c) => `${c.reps} (${c.id})`).join(', '),
       events: n,

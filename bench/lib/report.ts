@@ -99,6 +99,24 @@ export interface BenchReport {
   notes: string[]
 }
 
+/** The fields every report begins with: which benchmark, when, how long, on what machine. */
+export function reportHead(
+  benchmark: string,
+  title: string,
+  started: number,
+  quick: boolean,
+  machine: MachineInfo,
+): Pick<BenchReport, 'benchmark' | 'title' | 'date' | 'durationSeconds' | 'quick' | 'machine'> {
+  return {
+    benchmark,
+    title,
+    date: new Date(started).toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    quick,
+    machine,
+  }
+}
+
 export function caseResult(
   c: Comparison,
   fields: {

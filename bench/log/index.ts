@@ -8,6 +8,7 @@ import {
   caseResult,
   machineInfo,
   progressLine,
+  reportHead,
   summaryLine,
 } from '../lib/report.ts'
 import { removeScratchDir, scratchRoot } from '../lib/tmpdir.ts'
@@ -221,12 +222,13 @@ async function run(opts: BenchOptions): Promise<BenchReport> {
     if (shape.targetAlways) cases.push(await aaCase(w, shape, opts, reps))
   }
   return {
-    benchmark: 'log',
-    title: 'Riffle log (src/log PartitionLog) vs raw node:fs, same run',
-    date: new Date(started).toISOString(),
-    durationSeconds: Math.round((Date.now() - started) / 1000),
-    quick: opts.quick,
-    machine,
+    ...reportHead(
+      'log',
+      'Riffle log (src/log PartitionLog) vs raw node:fs, same run',
+      started,
+      opts.quick,
+      machine,
+    ),
     settings: {
       reps,
       recordBytes: RECORD_BYTES,

@@ -12,7 +12,14 @@ import { encodeRecordBatch } from '../../src/protocol/records/record.ts'
 import { type Platform, startPlatform } from '../../src/server/platform.ts'
 import { compare, now } from '../lib/measure.ts'
 import type { BenchModule, BenchOptions } from '../lib/module.ts'
-import { type BenchReport, REPO_DIR, caseResult, machineInfo, progressLine } from '../lib/report.ts'
+import {
+  type BenchReport,
+  REPO_DIR,
+  caseResult,
+  machineInfo,
+  progressLine,
+  reportHead,
+} from '../lib/report.ts'
 import { makeScratchDir, removeScratchDir } from '../lib/tmpdir.ts'
 
 const UNIT = 'events/s'
@@ -137,12 +144,7 @@ const bench: BenchModule = {
       })
       machine.loadAverage.end = os.loadavg().map((l) => Number(l.toFixed(2)))
       return {
-        benchmark: 'parallel',
-        title: bench.title,
-        date: new Date(started).toISOString(),
-        durationSeconds: Math.round((Date.now() - started) / 1000),
-        quick: opts.quick,
-        machine,
+        ...reportHead('parallel', bench.title, started, opts.quick, machine),
         settings: {
           reps,
           events,
