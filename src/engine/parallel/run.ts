@@ -72,6 +72,8 @@ export class ParallelRun {
   private readonly ended = new Map<string, 'finished' | 'stopped'>()
   private lastId = 0
   private requested = 0
+  /** The highest checkpoint a task waits for. */
+  private wanted = 0
   private stopping = false
   private writing: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | null = null
@@ -258,7 +260,9 @@ export class ParallelRun {
         this.onPart(m.task, m.checkpoint)
         break
       case 'want':
-        if (m.id === this.lastId + 1) this.request()
+        // Asked for now, or as soon as the checkpoint under way is durable (write()).
+        this.wanted = Math.max(this.wanted, m.id)
+        this.request()
         break
       case 'stats':
         for (const [id, s] of m.tasks) this.taskStats.set(id, s)
@@ -278,11 +282,19 @@ export class ParallelRun {
     let parts = this.parts.get(part.id)
     if (!parts) this.parts.set(part.id, (parts = new Map()))
     parts.set(task, part)
-    // Expected: a part from every task not finished in an earlier checkpoint.
-    const complete = this.plan.tasks.every((t) => parts.has(t.id) || this.durableParts.get(t.id)?.finished)
-    if (!complete) return
-    this.parts.delete(part.id)
-    this.writing = this.writing.then(() => this.write(part.id, parts)).catch((e) => this.fail(e))
+    this.tryComplete(part.id)
+  }
+
+  /**
+   * Writes checkpoint `id` once the one before it is durable and a part is in from every task not
+   * finished in an earlier checkpoint (tasks whose input ended may send the next part early).
+   */
+  private tryComplete(id: number): void {
+    const parts = this.parts.get(id)
+    if (!parts || id !== this.lastId + 1) return
+    if (!this.plan.tasks.every((t) => parts.has(t.id) || this.durableParts.get(t.id)?.finished)) return
+    this.parts.delete(id)
+    this.writing = this.writing.then(() => this.write(id, parts)).catch((e) => this.fail(e))
   }
 
   private async write(id: number, parts: Map<string, Checkpoint>): Promise<void> {
@@ -307,8 +319,9 @@ export class ParallelRun {
     this.checkpointCount++
     this.lastCheckpoint = { id, time: cp.time, durationMs: this.clock.now() - started }
     this.broadcast({ t: 'durable', id })
-    // A stop waits for the checkpoint under way, then asks for its own.
-    if (this.stopping && this.requested === id) this.request()
+    this.tryComplete(id + 1)
+    // A stop, or a task waiting for the next checkpoint (its input ended), asks at once.
+    if ((this.stopping || this.wanted > id) && this.requested === id) this.request()
   }
 
   private fail(e: unknown): void {
