@@ -20,9 +20,9 @@ import type { Key, StreamRecord } from '../model/record.ts'
 import type { Plain } from '../serde/plain.ts'
 
 /** Messages in flight per channel before the writer waits. */
-const WINDOW = 8
+const WINDOW = 32
 /** Records per data message. */
-const MESSAGE_RECORDS = 1000
+const MESSAGE_RECORDS = 4000
 
 /** Writer to reader. A data message holds v8-serialised [key, value, timestamp] triples. */
 export type ChannelMessage =

@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     }
   })
   const report = (): void => post({ t: 'stats', tasks: tasks.map(({ id, task }) => [id, { ...task.stats }]) })
-  const timer = setInterval(report, 200)
+  const timer = setInterval(report, 50)
   try {
     await Promise.all(
       tasks.map(async ({ id, task }) => {
