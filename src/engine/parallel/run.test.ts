@@ -144,3 +144,67 @@ test(
     assert.equal(out.open, 0)
   },
 )
+
+test(
+  'two keyBys: barriers pass through a stage that reads one exchange and writes another, across a kill',
+  { timeout: 120_000 },
+  async (t) => {
+    const platform = await testPlatform(t)
+    const input = clicks(4, 2500, 5)
+    await produce(platform.store, 'clicks', input)
+    const file = path.join(tempDir(t), 'two-stages.ts')
+    // Clicks per page and minute, then per minute the sum over pages: keyed twice.
+    fs.writeFileSync(
+      file,
+      `import { boundedOutOfOrderness, count, pipeline, sum, topic, tumbling } from '${apiUrl}'
+const p = pipeline('two-stages', { checkpointEvery: '20ms', batchSize: 50 })
+p.from(topic<{ page: string; ts: number }>('clicks', { bounded: true }))
+  .withEventTime((c) => c.ts, boundedOutOfOrderness('5s'))
+  .filter((c) => c.page !== '/health')
+  .keyBy((c) => c.page)
+  .window(tumbling('1m'))
+  .aggregate(count())
+  .keyBy((w) => w.start)
+  .window(tumbling('1m'))
+  .aggregate(sum((w: { value: number }) => w.value))
+  .to(topic('clicks-per-minute', { partitions: 2 }))
+export default p
+`,
+    )
+    const job = await load(file)
+    const start = () =>
+      new ParallelRun({
+        module: file,
+        job,
+        store: platform.store,
+        dataDir: platform.store.dir,
+        parallelism: 2,
+        producerIds: producerIdsFrom(platform.broker.transactions),
+      })
+    const first = start()
+    assert.equal(first.plan.stages.length, 3)
+    const done = first.run()
+    // Killed once a fifth of the input is in (the workers report every 50 ms), then restarted.
+    while (first.stats.recordsIn < 2000 && first.stats.state !== 'finished')
+      await new Promise((r) => setTimeout(r, 2))
+    await first.kill()
+    assert.equal(await done, 'stopped')
+    assert.equal(await start().run(), 'finished')
+    // Expected: clicks per minute over all pages (the window of the second keyBy is the minute).
+    const expected = new Map<string, number>()
+    for (const [k, n] of clicksPerMinute(input)) {
+      const minute = k.slice(k.indexOf('|') + 1)
+      expected.set(minute, (expected.get(minute) ?? 0) + n)
+    }
+    const out = await committed(platform.store, 'clicks-per-minute')
+    const got = new Map<string, number>()
+    for (const r of out.records) {
+      const w = JSON.parse(r.value!) as { key: number; start: number; value: number }
+      assert.equal(w.key, w.start)
+      assert.ok(!got.has(String(w.start)), `minute ${w.start} appears twice`)
+      got.set(String(w.start), w.value)
+    }
+    assert.deepEqual(got, expected)
+    assert.equal(out.open, 0)
+  },
+)
