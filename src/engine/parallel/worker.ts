@@ -48,6 +48,9 @@ class TaskTrigger implements CheckpointTrigger {
     return new Promise((resolve) => {
       const done = (): void => {
         signal.removeEventListener('abort', done)
+        // Gone from the list either way: a task waits anew every idle moment.
+        const i = this.waiters.indexOf(done)
+        if (i >= 0) this.waiters.splice(i, 1)
         resolve()
       }
       this.waiters.push(done)
