@@ -10,6 +10,7 @@ import { testPlatform } from '../../../test/helpers/platform.ts'
 import { apiUrl } from '../../../test/helpers/riffle-run.ts'
 import { tempDir } from '../../../test/helpers/tmp.ts'
 import { RiffleError } from '../../core/errors.ts'
+import type { Platform } from '../../server/platform.ts'
 import { producerIdsFrom } from '../io/embedded.ts'
 import type { Job } from '../runtime/job.ts'
 import { ParallelRun } from './run.ts'
@@ -34,6 +35,18 @@ export default p
   return file
 }
 
+/** A parallel run of the module `file` (compiled here as `job`) on the test platform's log. */
+function parallelRun(platform: Platform, file: string, job: Job, parallelism = 2): ParallelRun {
+  return new ParallelRun({
+    module: file,
+    job,
+    store: platform.store,
+    dataDir: platform.store.dir,
+    parallelism,
+    producerIds: producerIdsFrom(platform.broker.transactions),
+  })
+}
+
 async function load(file: string): Promise<Job> {
   const mod = (await import(pathToFileURL(file).href)) as { default: { compile(): Job } }
   return mod.default.compile()
@@ -49,14 +62,7 @@ test(
     // Checkpoints an hour apart: the run takes the first, and the others because tasks whose input
     // ended ask for them, so it ends in moments rather than hours.
     const file = clicksModule(tempDir(t), 'parallel-clicks', '1h')
-    const run = new ParallelRun({
-      module: file,
-      job: await load(file),
-      store: platform.store,
-      dataDir: platform.store.dir,
-      parallelism: 2,
-      producerIds: producerIdsFrom(platform.broker.transactions),
-    })
+    const run = parallelRun(platform, file, await load(file))
     assert.deepEqual(
       run.plan.tasks.map((x) => x.id),
       ['source-1#0', 'source-1#1', 'keyBy-3#0', 'keyBy-3#1'],
@@ -81,15 +87,7 @@ test(
     await produce(platform.store, 'clicks', input)
     const file = clicksModule(tempDir(t), 'parallel-kills', '20ms')
     const job = await load(file)
-    const start = () =>
-      new ParallelRun({
-        module: file,
-        job,
-        store: platform.store,
-        dataDir: platform.store.dir,
-        parallelism: 2,
-        producerIds: producerIdsFrom(platform.broker.transactions),
-      })
+    const start = () => parallelRun(platform, file, job)
     // Each run is killed once the records read (counted on from the checkpoint it restored) pass
     // a mark, a few milliseconds later by the worker's reports: mid-run, at a moment of its own.
     for (const mark of [1500, 5000, 8000, 12_000]) {
@@ -118,25 +116,18 @@ test(
     await produce(platform.store, 'clicks', input)
     const file = clicksModule(tempDir(t), 'parallel-stop')
     const job = await load(file)
-    const options = {
-      module: file,
-      job,
-      store: platform.store,
-      dataDir: platform.store.dir,
-      producerIds: producerIdsFrom(platform.broker.transactions),
-    }
-    const first = new ParallelRun({ ...options, parallelism: 2 })
+    const first = parallelRun(platform, file, job)
     const done = first.run()
     setTimeout(() => first.stop(), 100)
     assert.equal(await done, 'stopped')
     assert.ok(first.stats.recordsIn < 12_000, `stopped before the end (${first.stats.recordsIn})`)
     assert.throws(
-      () => new ParallelRun({ ...options, parallelism: 3 }),
+      () => parallelRun(platform, file, job, 3),
       (e: unknown) =>
         e instanceof RiffleError &&
         /taken with parallelism 2, and this run has parallelism 3/.test(e.message),
     )
-    assert.equal(await new ParallelRun({ ...options, parallelism: 2 }).run(), 'finished')
+    assert.equal(await parallelRun(platform, file, job).run(), 'finished')
     const out = await committed(platform.store, 'clicks-per-minute')
     assert.deepEqual(windowCounts(out.records), clicksPerMinute(input))
     assert.equal(out.open, 0)
@@ -170,15 +161,7 @@ export default p
 `,
     )
     const job = await load(file)
-    const start = () =>
-      new ParallelRun({
-        module: file,
-        job,
-        store: platform.store,
-        dataDir: platform.store.dir,
-        parallelism: 2,
-        producerIds: producerIdsFrom(platform.broker.transactions),
-      })
+    const start = () => parallelRun(platform, file, job)
     const first = start()
     assert.equal(first.plan.stages.length, 3)
     const done = first.run()
