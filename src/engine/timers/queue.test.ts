@@ -9,6 +9,17 @@ interface Item extends QueueItem {
   id: number
 }
 
+/** What is left in `q` comes out exactly as `live` sorted by (timestamp, seq). */
+function assertDrains(q: TimerQueue<Item>, live: Set<Item>, seed: number): void {
+  const rest = [...live].sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq).map((x) => x.id)
+  const drained: number[] = []
+  for (let top = q.peek(); top !== undefined; top = q.peek()) {
+    q.pop(top)
+    drained.push(top.id)
+  }
+  assert.deepEqual(drained, rest, `seed ${seed}`)
+}
+
 test('items come out by (timestamp, seq) whatever mix of orders, removals and updates went in', () => {
   for (let seed = 1; seed <= 12; seed++) {
     const rnd = new SeededRandom(seed)
@@ -56,13 +67,7 @@ test('items come out by (timestamp, seq) whatever mix of orders, removals and up
       }
     }
     assert.deepEqual(out, expected, `seed ${seed}`)
-    const rest = [...live].sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq).map((x) => x.id)
-    const drained: number[] = []
-    for (let top = q.peek(); top !== undefined; top = q.peek()) {
-      q.pop(top)
-      drained.push(top.id)
-    }
-    assert.deepEqual(drained, rest, `seed ${seed}`)
+    assertDrains(q, live, seed)
   }
 })
 
@@ -144,12 +149,6 @@ test('items moved later stay where they were filed and still come out by (timest
       }
     }
     assert.deepEqual(out, expected, `seed ${seed}`)
-    const rest = [...live].sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq).map((x) => x.id)
-    const drained: number[] = []
-    for (let top = q.peek(); top !== undefined; top = q.peek()) {
-      q.pop(top)
-      drained.push(top.id)
-    }
-    assert.deepEqual(drained, rest, `seed ${seed}`)
+    assertDrains(q, live, seed)
   }
 })
