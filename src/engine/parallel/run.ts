@@ -51,7 +51,8 @@ const log = childLogger('pipeline')
  * is none (a restart then keeps what the pipeline ran with).
  */
 export function checkpointParallelism(dir: string, keep: number): number | null {
-  const cp = new CheckpointStore(dir, keep).latest()
+  // The manifest says it: the state in the packs need not be read twice at start-up.
+  const cp = new CheckpointStore(dir, keep).outline()
   if (!cp) return null
   const parallelism = (cp.graph as unknown as Partial<Parts> | null)?.parallelism
   return typeof parallelism === 'number' ? parallelism : 1

@@ -94,6 +94,14 @@ test('large state (chunked from 0 bytes here): a checkpoint writes the chunks th
   assert.equal(store.lastWrite!.reused, store.lastWrite!.chunks)
   assert.equal(fs.existsSync(store.packFile(3)), false)
   assert.deepEqual(new CheckpointStore(dir, 3, 0).latest(), withGraph(3, graphOf(rows)))
+  // The outline is the manifest alone: the same checkpoint, its chunked arrays left empty.
+  const outline = store.outline()!
+  assert.equal(outline.id, 3)
+  assert.deepEqual(outline.sources, cp(3).sources)
+  const node = (outline.graph as { 'window-4': { state: { rows: unknown[] }[]; timers: unknown[] } })[
+    'window-4'
+  ]
+  assert.deepEqual([node.state[0]!.rows, node.timers], [[], []])
 })
 
 test('packs: only those kept checkpoints refer to stay, and sparse ones are rewritten', async (t) => {

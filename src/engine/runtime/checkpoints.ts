@@ -147,6 +147,24 @@ export class CheckpointStore implements CheckpointStorage {
     return null
   }
 
+  /**
+   * The newest checkpoint's manifest that parses, without its packs: the large arrays of its graph
+   * are empty. Enough to learn what a checkpoint is (its parallelism, say) before a restore reads it.
+   */
+  outline(): Checkpoint | null {
+    for (const id of this.ids().reverse()) {
+      try {
+        const stored = JSON.parse(fs.readFileSync(this.file(id), 'utf8')) as Checkpoint | Manifest
+        if (stored.id !== id || (stored.version !== 1 && stored.version !== 2)) continue
+        const { chunked: _, ...rest } = stored as Manifest
+        return { ...rest, version: 1 }
+      } catch {
+        // Unreadable: as latest() does, the one before.
+      }
+    }
+    return null
+  }
+
   /** Checkpoint `id`, or null if the file is not one; throws if it is damaged. */
   read(id: number): Checkpoint | null {
     return this.readWithChunks(id)?.checkpoint ?? null
